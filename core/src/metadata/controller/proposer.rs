@@ -1,0 +1,222 @@
+//! The active controller's single writer: every change to the metadata log is computed from
+//! the current image and committed one at a time, so no two proposals are ever computed from
+//! the same state (KRaft's controller event queue does the same).
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::super::image::MetadataImage;
+use super::super::leadership::{
+    fence_broker, partitions_without_broker, place_topic, unfence_broker,
+};
+use super::super::protocol::ControllerResponse;
+use super::super::raft_types::{BatchOutcome, MetadataBatch, MetadataRaft};
+use super::super::records::{BrokerId, FenceReason, MetadataRecord};
+use super::super::state_machine::SharedMetadata;
+use super::activity::Activity;
+use super::params::ControllerParams;
+use super::sessions::BrokerSessions;
+use crate::net::Address;
+
+/// A change someone asked the active controller for.
+pub enum Command {
+    Register {
+        broker: BrokerId,
+        zone: String,
+        address: Address,
+        reply: oneshot::Sender<ControllerResponse>,
+    },
+    Unfence {
+        broker: BrokerId,
+        epoch: u64,
+    },
+    CreateTopic {
+        name: String,
+        partition_count: u32,
+        replication_factor: usize,
+        reply: oneshot::Sender<ControllerResponse>,
+    },
+    ControlledShutdown {
+        broker: BrokerId,
+        epoch: u64,
+        reply: oneshot::Sender<ControllerResponse>,
+    },
+}
+
+pub(crate) struct Proposer {
+    pub raft: MetadataRaft,
+    pub shared: SharedMetadata,
+    pub activity: Arc<Activity>,
+    pub sessions: Arc<BrokerSessions>,
+    pub params: ControllerParams,
+}
+
+enum Proposal {
+    Committed { offset: u64, outcome: BatchOutcome },
+    Failed(ControllerResponse),
+}
+
+impl Proposer {
+    fn image(&self) -> MetadataImage {
+        self.shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .image
+            .clone()
+    }
+
+    pub(crate) async fn run(self, mut commands: mpsc::Receiver<Command>) {
+        let mut session_check = tokio::time::interval(self.params.session_check_interval);
+        loop {
+            tokio::select! {
+                biased;
+                command = commands.recv() => match command {
+                    Some(command) => self.handle(command).await,
+                    None => return,
+                },
+                _ = session_check.tick() => self.fence_expired_sessions().await,
+            }
+        }
+    }
+
+    async fn propose(&self, records: Vec<MetadataRecord>) -> Proposal {
+        if self.activity.active_term().is_none() {
+            return Proposal::Failed(ControllerResponse::NotController { active_hint: None });
+        }
+        let write = self.raft.client_write(MetadataBatch(records));
+        match tokio::time::timeout(self.params.proposal_timeout, write).await {
+            Ok(Ok(response)) => Proposal::Committed {
+                offset: response.log_id.index,
+                outcome: response.data,
+            },
+            Ok(Err(error)) => Proposal::Failed(ControllerResponse::Unavailable(error.to_string())),
+            Err(_) => Proposal::Failed(ControllerResponse::Unavailable(
+                "proposal timed out".to_string(),
+            )),
+        }
+    }
+
+    async fn handle(&self, command: Command) {
+        match command {
+            Command::Register {
+                broker,
+                zone,
+                address,
+                reply,
+            } => {
+                let image = self.image();
+                let epoch = image.max_broker_epoch + 1;
+                // A restarted broker may still be leading from its previous life; its
+                // leaderships move first, in the same batch as the registration that fences it.
+                let mut records = partitions_without_broker(&image, broker);
+                records.push(MetadataRecord::RegisterBroker {
+                    broker,
+                    epoch,
+                    zone,
+                    address,
+                });
+                let answer = match self.propose(records).await {
+                    Proposal::Committed {
+                        offset,
+                        outcome: BatchOutcome::Applied,
+                    } => {
+                        self.sessions.heartbeat(broker, Instant::now());
+                        ControllerResponse::Registered {
+                            epoch,
+                            registration_offset: offset,
+                        }
+                    }
+                    Proposal::Committed {
+                        outcome: BatchOutcome::Rejected(rejection),
+                        ..
+                    } => ControllerResponse::Rejected(rejection),
+                    Proposal::Failed(response) => response,
+                };
+                let _ = reply.send(answer);
+            }
+            Command::Unfence { broker, epoch } => {
+                let image = self.image();
+                let current = image.brokers.get(&broker);
+                if current.is_some_and(|state| state.epoch == epoch && state.fenced) {
+                    let _ = self.propose(unfence_broker(&image, broker)).await;
+                }
+            }
+            Command::CreateTopic {
+                name,
+                partition_count,
+                replication_factor,
+                reply,
+            } => {
+                let answer =
+                    match place_topic(&self.image(), &name, partition_count, replication_factor) {
+                        Err(error) => ControllerResponse::TopicRejected(error),
+                        Ok(records) => match self.propose(records).await {
+                            Proposal::Committed {
+                                outcome: BatchOutcome::Applied,
+                                ..
+                            } => ControllerResponse::TopicCreated,
+                            Proposal::Committed {
+                                outcome: BatchOutcome::Rejected(rejection),
+                                ..
+                            } => ControllerResponse::Rejected(rejection),
+                            Proposal::Failed(response) => response,
+                        },
+                    };
+                let _ = reply.send(answer);
+            }
+            Command::ControlledShutdown {
+                broker,
+                epoch,
+                reply,
+            } => {
+                let image = self.image();
+                let answer = if image
+                    .brokers
+                    .get(&broker)
+                    .is_none_or(|state| state.epoch != epoch)
+                {
+                    ControllerResponse::Rejected(
+                        super::super::image::Rejection::UnknownBrokerEpoch { broker, epoch },
+                    )
+                } else {
+                    match self
+                        .propose(fence_broker(
+                            &image,
+                            broker,
+                            FenceReason::ControlledShutdown,
+                        ))
+                        .await
+                    {
+                        Proposal::Committed {
+                            outcome: BatchOutcome::Applied,
+                            ..
+                        } => ControllerResponse::ShutdownComplete,
+                        Proposal::Committed {
+                            outcome: BatchOutcome::Rejected(rejection),
+                            ..
+                        } => ControllerResponse::Rejected(rejection),
+                        Proposal::Failed(response) => response,
+                    }
+                };
+                let _ = reply.send(answer);
+            }
+        }
+    }
+
+    async fn fence_expired_sessions(&self) {
+        if self.activity.active_term().is_none() {
+            return;
+        }
+        let image = self.image();
+        let expired =
+            self.sessions
+                .expired(&image, Instant::now(), self.params.broker_session_timeout);
+        for broker in expired {
+            // Each fence is computed from the image as the previous one left it.
+            let records = fence_broker(&self.image(), broker, FenceReason::SessionExpired);
+            let _ = self.propose(records).await;
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! The metadata quorum (KRaft): three controllers replicate the metadata log with Raft; the
+//! leader is the active controller, which registers and fences brokers, places topics and
+//! moves partition leadership.
+
+mod controller;
+mod image;
+mod leadership;
+mod log_store;
+mod protocol;
+mod raft_network;
+mod raft_types;
+mod records;
+mod state_machine;
+
+pub use controller::{Controller, ControllerConfig, ControllerParams};
+pub use image::{BrokerState, MetadataImage, Rejection};
+pub use leadership::{
+    fence_broker, partitions_without_broker, place_topic, unfence_broker, PlacementError,
+};
+pub use log_store::{DiskLogStore, LogRecovery};
+pub use protocol::{ControllerRequest, ControllerResponse, HeartbeatReply, MetadataUpdate};
+pub use raft_types::{BatchOutcome, ControllerId, MetadataBatch, MetadataRaft, MetadataRaftConfig};
+pub use records::{BrokerId, FenceReason, MetadataRecord, PartitionState};
+pub use state_machine::{AppliedMetadata, MetadataStateMachine, SharedMetadata};

@@ -1,0 +1,99 @@
+//! The messages controllers and brokers exchange, Raft's included.
+
+use openraft::error::{InstallSnapshotError, RaftError};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use serde::{Deserialize, Serialize};
+
+use super::image::{MetadataImage, Rejection};
+use super::leadership::PlacementError;
+use super::raft_types::{ControllerId, MetadataRaftConfig};
+use super::records::{BrokerId, MetadataRecord};
+use crate::net::Address;
+
+/// A request to a controller.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ControllerRequest {
+    AppendEntries(AppendEntriesRequest<MetadataRaftConfig>),
+    Vote(VoteRequest<ControllerId>),
+    InstallSnapshot(InstallSnapshotRequest<MetadataRaftConfig>),
+    /// A broker starting up asks for a new epoch.
+    RegisterBroker {
+        broker: BrokerId,
+        zone: String,
+        address: Address,
+    },
+    /// A broker says it is alive and how far it has read the metadata log.
+    Heartbeat {
+        broker: BrokerId,
+        epoch: u64,
+        metadata_offset: Option<u64>,
+    },
+    /// Metadata batches after `after_offset` (all of them when `None`).
+    FetchMetadata {
+        after_offset: Option<u64>,
+    },
+    CreateTopic {
+        name: String,
+        partition_count: u32,
+        replication_factor: usize,
+    },
+    /// A broker asks to leave: move its leaderships away, then fence it.
+    ControlledShutdown {
+        broker: BrokerId,
+        epoch: u64,
+    },
+}
+
+/// A controller's answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum ControllerResponse {
+    AppendEntries(Result<AppendEntriesResponse<ControllerId>, RaftError<ControllerId>>),
+    Vote(Result<VoteResponse<ControllerId>, RaftError<ControllerId>>),
+    InstallSnapshot(
+        Result<
+            InstallSnapshotResponse<ControllerId>,
+            RaftError<ControllerId, InstallSnapshotError>,
+        >,
+    ),
+    /// This controller is not the active one; try `active_hint` if known.
+    NotController {
+        active_hint: Option<Address>,
+    },
+    Registered {
+        epoch: u64,
+        registration_offset: u64,
+    },
+    Heartbeat(HeartbeatReply),
+    Metadata(MetadataUpdate),
+    TopicCreated,
+    TopicRejected(PlacementError),
+    ShutdownComplete,
+    /// The proposal was refused by the state machine (a stale epoch, usually).
+    Rejected(Rejection),
+    /// The request could not be served now (not committed in time); retry later.
+    Unavailable(String),
+}
+
+/// What a heartbeat tells the broker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatReply {
+    pub fenced: bool,
+    /// The broker's epoch is no longer the registered one: it must register again.
+    pub stale_epoch: bool,
+    /// The offset of the newest metadata batch.
+    pub metadata_high_watermark: Option<u64>,
+}
+
+/// New metadata for a broker following the log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum MetadataUpdate {
+    Batches {
+        batches: Vec<(u64, Vec<MetadataRecord>)>,
+        high_watermark: Option<u64>,
+    },
+    /// The broker is too far behind for batches: here is the whole image.
+    Image(Box<MetadataImage>),
+}
