@@ -1,0 +1,3 @@
+//! Simulated devices: implementations of `core`'s device traits that can be made to fail.
+
+pub mod disk;

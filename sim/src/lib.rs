@@ -1,0 +1,8 @@
+//! The simulated world the system under test runs in: madsim nodes laid out in availability
+//! zones, the devices madsim does not model (disk), fault injectors, the run trace and the
+//! checkers that judge a run from what they observe.
+
+pub mod checkers;
+pub mod devices;
+pub mod faults;
+pub mod trace;
