@@ -4,6 +4,7 @@
 //! narrow traits for the devices madsim does not model. Nothing here knows about the
 //! simulator.
 
+pub mod broker;
 pub mod metadata;
 pub mod net;
 pub mod observe;

@@ -37,8 +37,13 @@ pub enum Event {
     BrokerRegistered { broker: BrokerId, epoch: u64 },
     /// This broker's view of the metadata log reached `offset`.
     BrokerMetadataCaughtUp { broker: BrokerId, offset: u64 },
-    /// This broker finished a controlled shutdown and stopped.
-    BrokerShutDown { broker: BrokerId, epoch: u64 },
+    /// This broker stopped after a shutdown signal; `confirmed` says whether the controller
+    /// confirmed the controlled shutdown (leaderships moved) before it gave up waiting.
+    BrokerShutDown {
+        broker: BrokerId,
+        epoch: u64,
+        confirmed: bool,
+    },
 }
 
 /// Receives a node's events.

@@ -5,4 +5,7 @@
 pub mod checkers;
 pub mod devices;
 pub mod faults;
+pub mod run;
+pub mod scenarios;
 pub mod trace;
+pub mod world;

@@ -141,11 +141,7 @@ impl MetadataImage {
         Ok(())
     }
 
-    fn broker_with_epoch(
-        &mut self,
-        broker: BrokerId,
-        epoch: u64,
-    ) -> Result<&mut BrokerState, Rejection> {
+    fn broker_with_epoch(&mut self, broker: BrokerId, epoch: u64) -> Result<&mut BrokerState, Rejection> {
         match self.brokers.get_mut(&broker) {
             Some(state) if state.epoch == epoch => Ok(state),
             _ => Err(Rejection::UnknownBrokerEpoch { broker, epoch }),
@@ -158,11 +154,7 @@ impl MetadataImage {
             partition: state.partition,
             detail,
         };
-        if !state
-            .isr
-            .iter()
-            .all(|member| state.replicas.contains(member))
-        {
+        if !state.isr.iter().all(|member| state.replicas.contains(member)) {
             return Err(bad(format!(
                 "ISR {:?} is not within replicas {:?}",
                 state.isr, state.replicas
@@ -170,10 +162,7 @@ impl MetadataImage {
         }
         if let Some(leader) = state.leader {
             if !state.isr.contains(&leader) {
-                return Err(bad(format!(
-                    "leader {leader} is not in ISR {:?}",
-                    state.isr
-                )));
+                return Err(bad(format!("leader {leader} is not in ISR {:?}", state.isr)));
             }
             if !self.is_active(leader) {
                 return Err(bad(format!("leader {leader} is fenced or unknown")));
@@ -197,8 +186,7 @@ impl MetadataImage {
                 } else {
                     current.leader_epoch + 1
                 };
-                if state.leader_epoch != expected_leader_epoch || state.replicas != current.replicas
-                {
+                if state.leader_epoch != expected_leader_epoch || state.replicas != current.replicas {
                     return Err(bad(format!(
                         "leader epoch {} (expected {expected_leader_epoch}) or replicas changed",
                         state.leader_epoch

@@ -24,11 +24,7 @@ pub enum PlacementError {
 /// from the rest of its ISR, it leaves every ISR it is not the last member of, and finally it
 /// is fenced. Kafka keeps the last ISR member in the ISR (with no leader) so that an unclean
 /// election is never needed to bring the partition back.
-pub fn fence_broker(
-    image: &MetadataImage,
-    broker: BrokerId,
-    reason: FenceReason,
-) -> Vec<MetadataRecord> {
+pub fn fence_broker(image: &MetadataImage, broker: BrokerId, reason: FenceReason) -> Vec<MetadataRecord> {
     let Some(state) = image.brokers.get(&broker) else {
         return Vec::new();
     };
@@ -121,10 +117,7 @@ pub fn place_topic(
     let mut brokers_by_zone: BTreeMap<&str, Vec<BrokerId>> = BTreeMap::new();
     for (broker, state) in &image.brokers {
         if !state.fenced {
-            brokers_by_zone
-                .entry(&state.zone)
-                .or_default()
-                .push(*broker);
+            brokers_by_zone.entry(&state.zone).or_default().push(*broker);
         }
     }
     let zones: Vec<&str> = brokers_by_zone.keys().copied().collect();

@@ -111,9 +111,8 @@ impl DiskLogStore {
             let Ok(first_index) = name[SEGMENT_PREFIX.len()..].parse::<u64>() else {
                 continue;
             };
-            let (file, payloads, segment_recovery) = RecordFile::open(disk.clone(), &name)
-                .await
-                .map_err(io_error)?;
+            let (file, payloads, segment_recovery) =
+                RecordFile::open(disk.clone(), &name).await.map_err(io_error)?;
             recovery.discarded_tail_bytes += segment_recovery.discarded_tail_bytes;
             for payload in payloads {
                 let entry: MetadataEntry = decode(&payload).map_err(read_error)?;
@@ -131,10 +130,7 @@ impl DiskLogStore {
             .next_back()
             .copied()
             .or(last_purged.map(|id| id.index));
-        let cache = LogCache {
-            entries,
-            last_purged,
-        };
+        let cache = LogCache { entries, last_purged };
         let store = DiskLogStore {
             disk,
             cache: Arc::new(Mutex::new(cache)),
@@ -148,9 +144,7 @@ impl DiskLogStore {
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, LogCache> {
-        self.cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     async fn append_entry(&mut self, entry: &MetadataEntry) -> Result<(), RecordFileError> {
@@ -169,10 +163,7 @@ impl DiskLogStore {
                 file,
             });
         }
-        let segment = self
-            .segments
-            .last_mut()
-            .expect("a segment was just ensured");
+        let segment = self.segments.last_mut().expect("a segment was just ensured");
         segment.file.append(&encode(entry)).await
     }
 }
@@ -182,10 +173,7 @@ impl RaftLogReader<MetadataRaftConfig> for DiskLogReader {
         &mut self,
         range: RB,
     ) -> Result<Vec<MetadataEntry>, StorageError> {
-        let cache = self
-            .cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         Ok(cache
             .entries
             .range(range)
@@ -294,11 +282,7 @@ impl RaftLogStorage<MetadataRaftConfig> for DiskLogStore {
                 self.segments.pop();
             } else {
                 let keep = (since - segment.first_index) as usize;
-                segment
-                    .file
-                    .truncate_records(keep)
-                    .await
-                    .map_err(io_error)?;
+                segment.file.truncate_records(keep).await.map_err(io_error)?;
                 break;
             }
         }

@@ -53,10 +53,7 @@ pub enum ControllerResponse {
     AppendEntries(Result<AppendEntriesResponse<ControllerId>, RaftError<ControllerId>>),
     Vote(Result<VoteResponse<ControllerId>, RaftError<ControllerId>>),
     InstallSnapshot(
-        Result<
-            InstallSnapshotResponse<ControllerId>,
-            RaftError<ControllerId, InstallSnapshotError>,
-        >,
+        Result<InstallSnapshotResponse<ControllerId>, RaftError<ControllerId, InstallSnapshotError>>,
     ),
     /// This controller is not the active one; try `active_hint` if known.
     NotController {

@@ -46,23 +46,17 @@ impl PeerConnection {
         &self,
         request: ControllerRequest,
         option: &RPCOption,
-    ) -> Result<ControllerResponse, RPCError<ControllerId, BasicNode, RaftError<ControllerId, E>>>
-    {
+    ) -> Result<ControllerResponse, RPCError<ControllerId, BasicNode, RaftError<ControllerId, E>>> {
         let Some(address) = self.address else {
-            let error =
-                std::io::Error::other(format!("controller {} has no valid address", self.target));
+            let error = std::io::Error::other(format!("controller {} has no valid address", self.target));
             return Err(RPCError::Unreachable(Unreachable::new(&error)));
         };
         match self.rpc.call(address, &request, option.hard_ttl()).await {
             Ok(response) => Ok(response),
             // A peer that does not answer is treated as unreachable so that openraft backs off
             // instead of hammering a dead or partitioned node.
-            Err(error @ RpcError::Timeout { .. }) => {
-                Err(RPCError::Unreachable(Unreachable::new(&error)))
-            }
-            Err(error @ RpcError::Malformed { .. }) => {
-                Err(RPCError::Network(NetworkError::new(&error)))
-            }
+            Err(error @ RpcError::Timeout { .. }) => Err(RPCError::Unreachable(Unreachable::new(&error))),
+            Err(error @ RpcError::Malformed { .. }) => Err(RPCError::Network(NetworkError::new(&error))),
         }
     }
 }
@@ -84,9 +78,7 @@ impl RaftNetwork<MetadataRaftConfig> for PeerConnection {
             .call(ControllerRequest::AppendEntries(request), &option)
             .await?
         {
-            ControllerResponse::AppendEntries(result) => {
-                result.map_err(|error| remote(self.target, error))
-            }
+            ControllerResponse::AppendEntries(result) => result.map_err(|error| remote(self.target, error)),
             other => Err(unexpected(other)),
         }
     }
@@ -100,9 +92,7 @@ impl RaftNetwork<MetadataRaftConfig> for PeerConnection {
             .call(ControllerRequest::InstallSnapshot(request), &option)
             .await?
         {
-            ControllerResponse::InstallSnapshot(result) => {
-                result.map_err(|error| remote(self.target, error))
-            }
+            ControllerResponse::InstallSnapshot(result) => result.map_err(|error| remote(self.target, error)),
             other => Err(unexpected(other)),
         }
     }
@@ -120,9 +110,6 @@ impl RaftNetwork<MetadataRaftConfig> for PeerConnection {
 }
 
 /// A peer's own error, tagged with the peer's id.
-fn remote<E: std::error::Error>(
-    target: ControllerId,
-    error: E,
-) -> RPCError<ControllerId, BasicNode, E> {
+fn remote<E: std::error::Error>(target: ControllerId, error: E) -> RPCError<ControllerId, BasicNode, E> {
     RPCError::RemoteError(openraft::error::RemoteError::new(target, error))
 }

@@ -67,10 +67,7 @@ impl std::fmt::Display for MetadataRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             MetadataRecord::RegisterBroker {
-                broker,
-                epoch,
-                zone,
-                ..
+                broker, epoch, zone, ..
             } => write!(f, "register broker {broker} epoch {epoch} in {zone}"),
             MetadataRecord::FenceBroker {
                 broker,
@@ -87,12 +84,7 @@ impl std::fmt::Display for MetadataRecord {
             MetadataRecord::PartitionState(state) => write!(
                 f,
                 "{}-{} leader {:?} epoch {} isr {:?} replicas {:?}",
-                state.topic,
-                state.partition,
-                state.leader,
-                state.leader_epoch,
-                state.isr,
-                state.replicas
+                state.topic, state.partition, state.leader, state.leader_epoch, state.isr, state.replicas
             ),
         }
     }

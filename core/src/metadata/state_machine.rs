@@ -10,9 +10,7 @@ use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 
 use openraft::storage::{RaftSnapshotBuilder, RaftStateMachine, Snapshot, SnapshotMeta};
-use openraft::{
-    BasicNode, EntryPayload, LogId, OptionalSend, RaftLogId, StorageIOError, StoredMembership,
-};
+use openraft::{BasicNode, EntryPayload, LogId, OptionalSend, RaftLogId, StorageIOError, StoredMembership};
 use serde::{Deserialize, Serialize};
 
 use super::image::MetadataImage;
@@ -83,10 +81,7 @@ fn snapshot_meta(contents: &SnapshotContents) -> SnapshotMeta<ControllerId, Basi
 }
 
 /// Writes a snapshot durably, then removes the older ones.
-async fn persist_snapshot(
-    disk: &Arc<dyn Disk>,
-    contents: &SnapshotContents,
-) -> Result<(), RecordFileError> {
+async fn persist_snapshot(disk: &Arc<dyn Disk>, contents: &SnapshotContents) -> Result<(), RecordFileError> {
     let name = snapshot_name(contents);
     let (mut file, existing, _) = RecordFile::open(disk.clone(), &name).await?;
     if existing.is_empty() {
@@ -102,17 +97,12 @@ async fn persist_snapshot(
 }
 
 /// The newest snapshot that reads back whole, if any.
-async fn load_newest_snapshot(
-    disk: &Arc<dyn Disk>,
-) -> Result<Option<SnapshotContents>, RecordFileError> {
+async fn load_newest_snapshot(disk: &Arc<dyn Disk>) -> Result<Option<SnapshotContents>, RecordFileError> {
     let mut names = disk.list(SNAPSHOT_PREFIX).await?;
     names.reverse();
     for name in names {
         let (_, records, _) = RecordFile::open(disk.clone(), &name).await?;
-        if let Some(Ok(contents)) = records
-            .first()
-            .map(|bytes| decode::<SnapshotContents>(bytes))
-        {
+        if let Some(Ok(contents)) = records.first().map(|bytes| decode::<SnapshotContents>(bytes)) {
             return Ok(Some(contents));
         }
     }
@@ -169,10 +159,7 @@ impl MetadataStateMachine {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let outcome = shared.image.apply_batch(offset, &records);
-        let rejected = outcome
-            .as_ref()
-            .err()
-            .map(|rejection| rejection.to_string());
+        let rejected = outcome.as_ref().err().map(|rejection| rejection.to_string());
         if outcome.is_ok() && !records.is_empty() {
             shared.recent_batches.push_back((offset, records.clone()));
             while shared.recent_batches.len() > self.recent_batches_max {
@@ -275,13 +262,8 @@ impl RaftStateMachine<MetadataRaftConfig> for MetadataStateMachine {
         Ok(())
     }
 
-    async fn get_current_snapshot(
-        &mut self,
-    ) -> Result<Option<Snapshot<MetadataRaftConfig>>, StorageError> {
-        let Some(contents) = load_newest_snapshot(&self.disk)
-            .await
-            .map_err(storage_error)?
-        else {
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<MetadataRaftConfig>>, StorageError> {
+        let Some(contents) = load_newest_snapshot(&self.disk).await.map_err(storage_error)? else {
             return Ok(None);
         };
         Ok(Some(Snapshot {

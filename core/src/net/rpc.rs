@@ -121,12 +121,7 @@ impl Rpc {
     }
 
     /// [`Rpc::call`] on already encoded bodies.
-    pub async fn call_bytes(
-        &self,
-        to: Address,
-        body: Bytes,
-        timeout: Duration,
-    ) -> Result<Bytes, RpcError> {
+    pub async fn call_bytes(&self, to: Address, body: Bytes, timeout: Duration) -> Result<Bytes, RpcError> {
         let call_id = self.next_call_id.fetch_add(1, Ordering::Relaxed);
         let (answer_sender, answer_receiver) = oneshot::channel();
         self.pending().insert(call_id, answer_sender);
@@ -168,11 +163,7 @@ impl Rpc {
                     }
                 }
                 Envelope::Request { call_id, body } => {
-                    let request = IncomingRequest {
-                        from,
-                        call_id,
-                        body,
-                    };
+                    let request = IncomingRequest { from, call_id, body };
                     // A full queue sheds the request; the caller times out and retries.
                     if requests.try_send(request).is_err() {
                         tracing::debug!(%from, "request queue full: request shed");

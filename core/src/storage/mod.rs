@@ -21,10 +21,7 @@ pub enum DiskError {
     #[error("disk is full: {file:?} cannot grow by {requested_bytes} bytes")]
     NoSpace { file: String, requested_bytes: u64 },
     #[error("I/O error during {operation} on {file:?}")]
-    Io {
-        operation: DiskOperation,
-        file: String,
-    },
+    Io { operation: DiskOperation, file: String },
     #[error("read of {file:?} at {offset} is past its end ({length_bytes} bytes)")]
     OutOfRange {
         file: String,
@@ -34,9 +31,7 @@ pub enum DiskError {
 }
 
 /// The kind of operation, for error reports and per-operation fault targeting.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum DiskOperation {
     Append,
     Read,

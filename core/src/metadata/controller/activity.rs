@@ -31,10 +31,7 @@ struct ActiveTerm {
 impl Activity {
     /// The Raft term this controller is active in, if it is active now.
     pub fn active_term(&self) -> Option<u64> {
-        let state = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         state
             .filter(|active| Instant::now() < active.lease_expiry)
             .map(|active| active.term)

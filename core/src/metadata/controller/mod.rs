@@ -55,8 +55,7 @@ impl Controller {
         let (log_store, log_recovery) =
             DiskLogStore::open(disk.clone(), params.entries_per_segment_max).await?;
         let (state_machine, metadata) =
-            MetadataStateMachine::open(disk.clone(), observer.clone(), params.recent_batches_max)
-                .await?;
+            MetadataStateMachine::open(disk.clone(), observer.clone(), params.recent_batches_max).await?;
         observer.record(Event::ControllerRecovered {
             last_log_index: log_recovery.last_log_index,
             snapshot_offset: state_machine.snapshot_offset(),

@@ -8,9 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::super::image::MetadataImage;
-use super::super::leadership::{
-    fence_broker, partitions_without_broker, place_topic, unfence_broker,
-};
+use super::super::leadership::{fence_broker, partitions_without_broker, place_topic, unfence_broker};
 use super::super::protocol::ControllerResponse;
 use super::super::raft_types::{BatchOutcome, MetadataBatch, MetadataRaft};
 use super::super::records::{BrokerId, FenceReason, MetadataRecord};
@@ -92,9 +90,7 @@ impl Proposer {
                 outcome: response.data,
             },
             Ok(Err(error)) => Proposal::Failed(ControllerResponse::Unavailable(error.to_string())),
-            Err(_) => Proposal::Failed(ControllerResponse::Unavailable(
-                "proposal timed out".to_string(),
-            )),
+            Err(_) => Proposal::Failed(ControllerResponse::Unavailable("proposal timed out".to_string())),
         }
     }
 
@@ -149,44 +145,36 @@ impl Proposer {
                 replication_factor,
                 reply,
             } => {
-                let answer =
-                    match place_topic(&self.image(), &name, partition_count, replication_factor) {
-                        Err(error) => ControllerResponse::TopicRejected(error),
-                        Ok(records) => match self.propose(records).await {
-                            Proposal::Committed {
-                                outcome: BatchOutcome::Applied,
-                                ..
-                            } => ControllerResponse::TopicCreated,
-                            Proposal::Committed {
-                                outcome: BatchOutcome::Rejected(rejection),
-                                ..
-                            } => ControllerResponse::Rejected(rejection),
-                            Proposal::Failed(response) => response,
-                        },
-                    };
+                let answer = match place_topic(&self.image(), &name, partition_count, replication_factor) {
+                    Err(error) => ControllerResponse::TopicRejected(error),
+                    Ok(records) => match self.propose(records).await {
+                        Proposal::Committed {
+                            outcome: BatchOutcome::Applied,
+                            ..
+                        } => ControllerResponse::TopicCreated,
+                        Proposal::Committed {
+                            outcome: BatchOutcome::Rejected(rejection),
+                            ..
+                        } => ControllerResponse::Rejected(rejection),
+                        Proposal::Failed(response) => response,
+                    },
+                };
                 let _ = reply.send(answer);
             }
-            Command::ControlledShutdown {
-                broker,
-                epoch,
-                reply,
-            } => {
+            Command::ControlledShutdown { broker, epoch, reply } => {
                 let image = self.image();
                 let answer = if image
                     .brokers
                     .get(&broker)
                     .is_none_or(|state| state.epoch != epoch)
                 {
-                    ControllerResponse::Rejected(
-                        super::super::image::Rejection::UnknownBrokerEpoch { broker, epoch },
-                    )
+                    ControllerResponse::Rejected(super::super::image::Rejection::UnknownBrokerEpoch {
+                        broker,
+                        epoch,
+                    })
                 } else {
                     match self
-                        .propose(fence_broker(
-                            &image,
-                            broker,
-                            FenceReason::ControlledShutdown,
-                        ))
+                        .propose(fence_broker(&image, broker, FenceReason::ControlledShutdown))
                         .await
                     {
                         Proposal::Committed {
@@ -210,9 +198,9 @@ impl Proposer {
             return;
         }
         let image = self.image();
-        let expired =
-            self.sessions
-                .expired(&image, Instant::now(), self.params.broker_session_timeout);
+        let expired = self
+            .sessions
+            .expired(&image, Instant::now(), self.params.broker_session_timeout);
         for broker in expired {
             // Each fence is computed from the image as the previous one left it.
             let records = fence_broker(&self.image(), broker, FenceReason::SessionExpired);

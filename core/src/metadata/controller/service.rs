@@ -11,9 +11,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::super::protocol::{
-    ControllerRequest, ControllerResponse, HeartbeatReply, MetadataUpdate,
-};
+use super::super::protocol::{ControllerRequest, ControllerResponse, HeartbeatReply, MetadataUpdate};
 use super::super::raft_types::{ControllerId, MetadataRaft};
 use super::super::records::FenceReason;
 use super::super::state_machine::SharedMetadata;
@@ -99,22 +97,13 @@ impl ControllerService {
                 .await
             }
             ControllerRequest::ControlledShutdown { broker, epoch } => {
-                self.ask(|reply| Command::ControlledShutdown {
-                    broker,
-                    epoch,
-                    reply,
-                })
-                .await
+                self.ask(|reply| Command::ControlledShutdown { broker, epoch, reply })
+                    .await
             }
         }
     }
 
-    fn heartbeat(
-        &self,
-        broker: u32,
-        epoch: u64,
-        metadata_offset: Option<u64>,
-    ) -> ControllerResponse {
+    fn heartbeat(&self, broker: u32, epoch: u64, metadata_offset: Option<u64>) -> ControllerResponse {
         let shared = self
             .shared
             .lock()
@@ -156,9 +145,7 @@ impl ControllerService {
         let incremental = after_offset.is_some_and(|offset| offset >= shared.recent_batches_after)
             || (after_offset.is_none() && shared.recent_batches_after == 0);
         if !incremental {
-            return ControllerResponse::Metadata(MetadataUpdate::Image(Box::new(
-                shared.image.clone(),
-            )));
+            return ControllerResponse::Metadata(MetadataUpdate::Image(Box::new(shared.image.clone())));
         }
         let batches = shared
             .recent_batches

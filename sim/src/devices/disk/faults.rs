@@ -38,11 +38,7 @@ impl InjectedErrors {
     /// Decides whether the operation now completing fails. Forced failures are used up
     /// first; the random number generator is consulted only when a probability is set, so
     /// that a disk without faults draws nothing for them.
-    pub(super) fn should_fail<R: Rng + ?Sized>(
-        &mut self,
-        operation: DiskOperation,
-        rng: &mut R,
-    ) -> bool {
+    pub(super) fn should_fail<R: Rng + ?Sized>(&mut self, operation: DiskOperation, rng: &mut R) -> bool {
         if let Some(remaining) = self.forced_failures_remaining.get_mut(&operation) {
             *remaining -= 1;
             if *remaining == 0 {

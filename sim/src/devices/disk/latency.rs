@@ -57,8 +57,7 @@ impl OperationLatency {
         } else {
             0.0
         };
-        let transfer_us =
-            self.transfer_per_mebibyte_us as f64 * transfer_bytes as f64 / MEBIBYTE_BYTES;
+        let transfer_us = self.transfer_per_mebibyte_us as f64 * transfer_bytes as f64 / MEBIBYTE_BYTES;
         self.base_us as f64 + tail_us + transfer_us
     }
 }
@@ -114,8 +113,7 @@ impl DiskLatencyProfile {
         latency_multiplier: f64,
         rng: &mut R,
     ) -> Duration {
-        let latency_us =
-            self.for_operation(operation).sample_us(transfer_bytes, rng) * latency_multiplier;
+        let latency_us = self.for_operation(operation).sample_us(transfer_bytes, rng) * latency_multiplier;
         Duration::from_nanos((latency_us * 1000.0).round() as u64)
     }
 }

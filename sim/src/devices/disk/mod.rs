@@ -201,9 +201,7 @@ impl SimDisk {
     /// replacing any count set before.
     pub fn fail_next(&self, operation: DiskOperation, count: u64) {
         tracing::debug!(disk = %self.name, %operation, count, "disk will fail the next operations");
-        self.lock_state()
-            .injected_errors
-            .fail_next(operation, count);
+        self.lock_state().injected_errors.fail_next(operation, count);
     }
 
     /// Changes the capacity; lowering it below the bytes in use makes every non-empty append
@@ -247,10 +245,7 @@ impl SimDisk {
     /// What `file` would contain after a crash right now (ignoring torn writes), or `None`
     /// when it would not exist; for durability audits, without latency or faults.
     pub fn durable_contents(&self, file: &str) -> Option<Bytes> {
-        self.lock_state()
-            .files
-            .durable_contents(file)
-            .map(Bytes::from)
+        self.lock_state().files.durable_contents(file).map(Bytes::from)
     }
 
     pub fn stats(&self) -> DiskStats {
@@ -297,10 +292,7 @@ impl SimDisk {
 
         let mut state = self.lock_state();
         let state = &mut *state;
-        let outcome = if state
-            .injected_errors
-            .should_fail(operation, &mut state.random)
-        {
+        let outcome = if state.injected_errors.should_fail(operation, &mut state.random) {
             tracing::debug!(disk = %self.name, %operation, file, "disk injected an I/O error");
             state.stats.injected_errors += 1;
             Err(DiskError::Io {
@@ -338,10 +330,7 @@ impl Disk for SimDisk {
     }
 
     async fn read(&self, file: &str, offset: u64, length_bytes: u64) -> Result<Bytes, DiskError> {
-        let transfer_bytes = self
-            .lock_state()
-            .files
-            .readable_bytes(file, offset, length_bytes);
+        let transfer_bytes = self.lock_state().files.readable_bytes(file, offset, length_bytes);
         self.perform(DiskOperation::Read, file, transfer_bytes, |state| {
             let data = state.files.read(file, offset, length_bytes)?;
             state.stats.read_bytes += data.len() as u64;
@@ -351,10 +340,8 @@ impl Disk for SimDisk {
     }
 
     async fn length(&self, file: &str) -> Result<u64, DiskError> {
-        self.perform(DiskOperation::Length, file, 0, |state| {
-            state.files.length(file)
-        })
-        .await
+        self.perform(DiskOperation::Length, file, 0, |state| state.files.length(file))
+            .await
     }
 
     async fn sync(&self, file: &str) -> Result<(), DiskError> {

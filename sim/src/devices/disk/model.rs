@@ -103,12 +103,7 @@ impl FileTable {
         Ok(offset as u64)
     }
 
-    pub(super) fn read(
-        &self,
-        file: &str,
-        offset: u64,
-        length_bytes: u64,
-    ) -> Result<Bytes, DiskError> {
+    pub(super) fn read(&self, file: &str, offset: u64, length_bytes: u64) -> Result<Bytes, DiskError> {
         let contents = self.get(file)?;
         let file_length = contents.visible.len() as u64;
         if offset > file_length {
@@ -205,11 +200,7 @@ impl FileTable {
     /// right after the durable copy, as if the medium had been partway through writing it.
     /// That prefix is then on the medium, so it is durable. A file that was never synced
     /// disappears even then, because its creation was never made durable either.
-    pub(super) fn crash<R: Rng + ?Sized>(
-        &mut self,
-        torn_write_probability: f64,
-        rng: &mut R,
-    ) -> CrashReport {
+    pub(super) fn crash<R: Rng + ?Sized>(&mut self, torn_write_probability: f64, rng: &mut R) -> CrashReport {
         let mut report = CrashReport::default();
         self.files.retain(|name, contents| {
             let keep = contents.ever_synced;
@@ -220,9 +211,7 @@ impl FileTable {
         });
         for (name, contents) in &mut self.files {
             let torn_prefix = match contents.unsynced_final_append_start {
-                Some(start)
-                    if contents.visible.len() - start >= 2 && torn_write_probability > 0.0 =>
-                {
+                Some(start) if contents.visible.len() - start >= 2 && torn_write_probability > 0.0 => {
                     let append_bytes = contents.visible.len() - start;
                     if rng.gen_bool(torn_write_probability) {
                         let kept_bytes = rng.gen_range(1..append_bytes);
@@ -265,10 +254,7 @@ impl FileTable {
         }
         // Below the shared length the visible byte is the durable byte, already flipped.
         if byte_index >= contents.shared_length {
-            if let Some(byte) = contents
-                .durable_tail
-                .get_mut(byte_index - contents.shared_length)
-            {
+            if let Some(byte) = contents.durable_tail.get_mut(byte_index - contents.shared_length) {
                 *byte ^= mask;
                 flipped = true;
             }
@@ -286,10 +272,7 @@ impl FileTable {
 
     /// Picks a bit uniformly among all stored byte positions of all files, flips it, and
     /// returns where it was; `None` when the disk holds no data.
-    pub(super) fn flip_random_bit<R: Rng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-    ) -> Option<(String, u64)> {
+    pub(super) fn flip_random_bit<R: Rng + ?Sized>(&mut self, rng: &mut R) -> Option<(String, u64)> {
         let stored_bits: u64 = self
             .files
             .values()

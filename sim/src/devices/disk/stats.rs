@@ -29,10 +29,7 @@ pub struct DiskStats {
 
 impl DiskStats {
     pub fn completed(&self, operation: DiskOperation) -> u64 {
-        self.completed_operations
-            .get(&operation)
-            .copied()
-            .unwrap_or(0)
+        self.completed_operations.get(&operation).copied().unwrap_or(0)
     }
 
     pub fn failed(&self, operation: DiskOperation) -> u64 {
@@ -44,11 +41,7 @@ impl DiskStats {
     }
 
     /// Counts one returned operation.
-    pub(super) fn record_outcome<T>(
-        &mut self,
-        operation: DiskOperation,
-        outcome: &Result<T, DiskError>,
-    ) {
+    pub(super) fn record_outcome<T>(&mut self, operation: DiskOperation, outcome: &Result<T, DiskError>) {
         let counts = match outcome {
             Ok(_) => &mut self.completed_operations,
             Err(_) => &mut self.failed_operations,

@@ -47,10 +47,7 @@ fn assert_close(actual: Duration, expected: Duration) {
 
 fn count_differing_bits(left: &[u8], right: &[u8]) -> u32 {
     assert_eq!(left.len(), right.len());
-    left.iter()
-        .zip(right)
-        .map(|(l, r)| (l ^ r).count_ones())
-        .sum()
+    left.iter().zip(right).map(|(l, r)| (l ^ r).count_ones()).sum()
 }
 
 #[madsim::test]
@@ -92,14 +89,7 @@ async fn operations_on_missing_files_and_past_the_end_fail_as_specified() {
 #[madsim::test]
 async fn list_returns_the_names_with_the_prefix_in_order() {
     let disk = disk_without_latency();
-    for name in [
-        "raft/log",
-        "broker/b",
-        "raft/meta",
-        "broker/a",
-        "brokers",
-        "c",
-    ] {
+    for name in ["raft/log", "broker/b", "raft/meta", "broker/a", "brokers", "c"] {
         disk.append(name, b"x").await.unwrap();
     }
     assert_eq!(
@@ -176,10 +166,7 @@ async fn crash_after_an_unsynced_truncate_restores_the_contents_before_it() {
     disk.append("log", b"abcdefghijkl").await.unwrap();
     disk.truncate("log", 2).await.unwrap();
     assert_eq!(read_all(&disk, "log").await, b"01");
-    assert_eq!(
-        disk.durable_contents("log").unwrap().as_ref(),
-        b"0123456789"
-    );
+    assert_eq!(disk.durable_contents("log").unwrap().as_ref(), b"0123456789");
 
     disk.crash(0.0);
     assert_eq!(read_all(&disk, "log").await, b"0123456789");
@@ -206,9 +193,7 @@ async fn torn_final_write_leaves_a_strict_prefix_of_the_last_unsynced_append() {
         let torn_write = &report.torn_writes[0];
         assert_eq!(torn_write.append_bytes, 11);
         let contents = read_all(&disk, "log").await;
-        let torn_prefix = contents
-            .strip_prefix(b"durable|")
-            .expect("durable bytes kept");
+        let torn_prefix = contents.strip_prefix(b"durable|").expect("durable bytes kept");
         assert!(!torn_prefix.is_empty() && torn_prefix.len() < 11);
         assert_eq!(torn_prefix, &b"torn-append"[..torn_prefix.len()]);
         assert_eq!(torn_prefix.len() as u64, torn_write.kept_bytes);
@@ -218,10 +203,7 @@ async fn torn_final_write_leaves_a_strict_prefix_of_the_last_unsynced_append() {
         disk.crash(1.0);
         assert_eq!(read_all(&disk, "log").await, contents);
     }
-    assert!(
-        kept_lengths.len() > 5,
-        "torn lengths vary: {kept_lengths:?}"
-    );
+    assert!(kept_lengths.len() > 5, "torn lengths vary: {kept_lengths:?}");
 }
 
 #[madsim::test]
@@ -326,10 +308,7 @@ async fn an_injected_append_or_truncate_error_leaves_the_contents_unchanged() {
             file: "log".to_string(),
         })
     );
-    assert!(matches!(
-        disk.truncate("log", 1).await,
-        Err(DiskError::Io { .. })
-    ));
+    assert!(matches!(disk.truncate("log", 1).await, Err(DiskError::Io { .. })));
     assert_eq!(read_all(&disk, "log").await, b"abc");
     // The forced failures are used up, so the disk works again.
     assert_eq!(disk.append("log", b"def").await, Ok(3));
@@ -364,10 +343,7 @@ async fn error_probability_fails_about_that_share_of_operations() {
             failures += 1;
         }
     }
-    assert!(
-        (60..=140).contains(&failures),
-        "{failures} of 400 reads failed"
-    );
+    assert!((60..=140).contains(&failures), "{failures} of 400 reads failed");
     disk.clear_faults();
     assert!(disk.read("log", 0, 3).await.is_ok());
 }
@@ -471,10 +447,7 @@ async fn the_same_seed_gives_the_same_latencies_and_another_seed_others() {
     let second = operation_latencies(7).await;
     let other = operation_latencies(8).await;
     for (left, right) in first.iter().zip(&second) {
-        assert!(
-            left.abs_diff(*right) <= CLOCK_SLACK,
-            "{left:?} against {right:?}"
-        );
+        assert!(left.abs_diff(*right) <= CLOCK_SLACK, "{left:?} against {right:?}");
     }
     let differing = first
         .iter()

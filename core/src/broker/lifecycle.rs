@@ -1,0 +1,154 @@
+//! A broker's life towards the quorum: register, heartbeat, follow the metadata log, and on
+//! a shutdown signal move its leaderships away before stopping (controlled shutdown).
+
+use std::sync::{Arc, Mutex};
+
+use super::controller_client::ControllerClient;
+use super::metadata_follower::{fetch_once, BrokerMetadata};
+use super::params::BrokerParams;
+use crate::metadata::{BrokerId, ControllerRequest, ControllerResponse, MetadataImage};
+use crate::net::{Address, Rpc, Transport};
+use crate::observe::{Event, SharedObserver};
+use crate::storage::Disk;
+
+/// Who a broker is and where the controllers are.
+#[derive(Debug, Clone)]
+pub struct BrokerConfig {
+    pub id: BrokerId,
+    pub zone: String,
+    pub controllers: Vec<Address>,
+    pub params: BrokerParams,
+}
+
+/// A running broker.
+pub struct Broker {
+    config: BrokerConfig,
+    client: Arc<ControllerClient>,
+    metadata: BrokerMetadata,
+    observer: SharedObserver,
+    address: Address,
+    #[allow(dead_code)] // Partition logs will live here.
+    disk: Arc<dyn Disk>,
+}
+
+enum HeartbeatOutcome {
+    Alive,
+    MustReregister,
+}
+
+impl Broker {
+    /// Runs the broker until it has completed a controlled shutdown (after a ctrl-c).
+    pub async fn run(
+        config: BrokerConfig,
+        disk: Arc<dyn Disk>,
+        transport: Arc<dyn Transport>,
+        observer: SharedObserver,
+    ) {
+        let address = transport.local_address();
+        let rpc = Rpc::start(transport, None, Default::default());
+        let client = Arc::new(ControllerClient::new(
+            rpc,
+            config.controllers.clone(),
+            config.params.controller_request_timeout,
+        ));
+        let broker = Arc::new(Broker {
+            config,
+            client,
+            metadata: Arc::new(Mutex::new(MetadataImage::default())),
+            observer,
+            address,
+            disk,
+        });
+        let follower = broker.clone();
+        tokio::spawn(async move { follower.follow_metadata().await });
+        broker.serve_until_shutdown().await;
+    }
+
+    async fn follow_metadata(&self) {
+        loop {
+            let moved = fetch_once(self.config.id, &self.client, &self.metadata, &self.observer).await;
+            if !moved {
+                tokio::time::sleep(self.config.params.metadata_fetch_interval).await;
+            }
+        }
+    }
+
+    fn metadata_offset(&self) -> Option<u64> {
+        self.metadata
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .offset
+    }
+
+    async fn register(&self) -> u64 {
+        let request = ControllerRequest::RegisterBroker {
+            broker: self.config.id,
+            zone: self.config.zone.clone(),
+            address: self.address,
+        };
+        loop {
+            if let Some(ControllerResponse::Registered { epoch, .. }) = self.client.send(&request).await {
+                self.observer.record(Event::BrokerRegistered {
+                    broker: self.config.id,
+                    epoch,
+                });
+                return epoch;
+            }
+            tokio::time::sleep(self.config.params.registration_retry_backoff).await;
+        }
+    }
+
+    async fn heartbeat(&self, epoch: u64) -> HeartbeatOutcome {
+        let request = ControllerRequest::Heartbeat {
+            broker: self.config.id,
+            epoch,
+            metadata_offset: self.metadata_offset(),
+        };
+        match self.client.send(&request).await {
+            Some(ControllerResponse::Heartbeat(reply)) if reply.stale_epoch => {
+                HeartbeatOutcome::MustReregister
+            }
+            _ => HeartbeatOutcome::Alive,
+        }
+    }
+
+    async fn serve_until_shutdown(&self) {
+        let mut epoch = self.register().await;
+        let mut shutdown_requested = std::pin::pin!(tokio::signal::ctrl_c());
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut shutdown_requested => break,
+                _ = tokio::time::sleep(self.config.params.heartbeat_interval) => {
+                    if let HeartbeatOutcome::MustReregister = self.heartbeat(epoch).await {
+                        epoch = self.register().await;
+                    }
+                }
+            }
+        }
+        self.controlled_shutdown(epoch).await;
+    }
+
+    async fn controlled_shutdown(&self, epoch: u64) {
+        let request = ControllerRequest::ControlledShutdown {
+            broker: self.config.id,
+            epoch,
+        };
+        let attempt = async {
+            loop {
+                if let Some(ControllerResponse::ShutdownComplete) = self.client.send(&request).await {
+                    return;
+                }
+                tokio::time::sleep(self.config.params.registration_retry_backoff).await;
+            }
+        };
+        let confirmed = tokio::time::timeout(self.config.params.controlled_shutdown_timeout, attempt)
+            .await
+            .is_ok();
+        self.observer.record(Event::BrokerShutDown {
+            broker: self.config.id,
+            epoch,
+            confirmed,
+        });
+    }
+}

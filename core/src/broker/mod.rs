@@ -1,0 +1,12 @@
+//! A broker. For now: its life cycle towards the metadata quorum (registration, heartbeats,
+//! following the metadata log, controlled shutdown). Partition logs and replication build on
+//! this.
+
+mod controller_client;
+mod lifecycle;
+mod metadata_follower;
+mod params;
+
+pub use controller_client::ControllerClient;
+pub use lifecycle::{Broker, BrokerConfig};
+pub use params::BrokerParams;

@@ -1,0 +1,54 @@
+//! Checkers: one invariant each, judged only from the trace (what nodes reported and what the
+//! world did), never by asking a component whether it was right.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use korasim_core::metadata::BrokerId;
+
+use crate::trace::TraceEntry;
+
+pub mod broker_epochs;
+pub mod fenced_broker_leads_nothing;
+pub mod leader_epoch_monotonic;
+mod log_replay;
+pub mod metadata_log_agreement;
+pub mod replica_placement;
+pub mod single_active_controller;
+#[cfg(test)]
+mod test_support;
+mod violation;
+
+pub use broker_epochs::BrokerEpochs;
+pub use fenced_broker_leads_nothing::FencedBrokerLeadsNothing;
+pub use leader_epoch_monotonic::LeaderEpochMonotonic;
+pub use metadata_log_agreement::MetadataLogAgreement;
+pub use replica_placement::ReplicaPlacement;
+pub use single_active_controller::SingleActiveController;
+pub use violation::Violation;
+
+/// Reads the trace as it grows and reports what breaks its invariant.
+pub trait Checker: Send {
+    /// A short, stable name ("single-active-controller").
+    fn name(&self) -> &'static str;
+    /// Judges one new entry; returns the violations it reveals.
+    fn observe(&mut self, entry: &TraceEntry) -> Vec<Violation>;
+    /// Judges the run as a whole once it is over (`at` is the end time).
+    fn finish(&mut self, _at: Duration) -> Vec<Violation> {
+        Vec::new()
+    }
+}
+
+/// Every checker of the metadata plane: controller leadership, broker epochs and fencing,
+/// partition leadership and placement, and agreement of the controllers' logs.
+/// `zone_of_broker` is the world's topology, the zone each broker node runs in.
+pub fn metadata_checkers(zone_of_broker: BTreeMap<BrokerId, String>) -> Vec<Box<dyn Checker>> {
+    vec![
+        Box::new(SingleActiveController::new()),
+        Box::new(BrokerEpochs::new()),
+        Box::new(FencedBrokerLeadsNothing::new()),
+        Box::new(LeaderEpochMonotonic::new()),
+        Box::new(ReplicaPlacement::new(zone_of_broker)),
+        Box::new(MetadataLogAgreement::new()),
+    ]
+}

@@ -1,0 +1,95 @@
+//! Running one seeded simulation and reporting what happened.
+
+use std::future::Future;
+use std::time::{Duration, Instant as WallInstant};
+
+use crate::checkers::{metadata_checkers, Violation};
+use crate::trace::{Trace, TraceEntry};
+use crate::world::{World, WorldParams};
+
+/// The outcome of one run.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub seed: u64,
+    /// Identifies the run bit for bit: same seed, same digest.
+    pub digest: String,
+    /// Invariants the checkers saw broken.
+    pub violations: Vec<Violation>,
+    /// Expectations of the scenario itself that were not met (a deadline missed, say).
+    pub expectation_failure: Option<String>,
+    pub simulated: Duration,
+    pub wall: Duration,
+    /// Messages madsim carried between nodes during the run.
+    pub messages: u64,
+    pub trace: Vec<TraceEntry>,
+}
+
+impl RunReport {
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty() && self.expectation_failure.is_none()
+    }
+
+    pub fn simulated_seconds_per_wall_second(&self) -> f64 {
+        self.simulated.as_secs_f64() / self.wall.as_secs_f64().max(1e-9)
+    }
+
+    /// A few lines saying what went wrong, for a failing test or a terminal.
+    pub fn failure_summary(&self) -> String {
+        let mut lines = Vec::new();
+        if let Some(failure) = &self.expectation_failure {
+            lines.push(format!("expectation not met: {failure}"));
+        }
+        for violation in &self.violations {
+            lines.push(format!("invariant broken: {violation}"));
+        }
+        lines.join("\n")
+    }
+}
+
+/// Runs `scenario` in a fresh world built from `params`, on madsim seeded with `seed`.
+///
+/// The scenario drives the world (faults, client requests) and returns `Err` with a sentence
+/// when one of its own expectations is not met. Every checker judges the trace throughout.
+pub fn run_seeded<Scenario, Outcome>(seed: u64, params: WorldParams, scenario: Scenario) -> RunReport
+where
+    Scenario: FnOnce(World) -> Outcome + 'static,
+    Outcome: Future<Output = Result<(), String>> + 'static,
+{
+    let wall_started = WallInstant::now();
+    let mut config = madsim::Config::default();
+    config.net.packet_loss_rate = 0.0;
+    let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, config);
+    let (expectation, simulated, digest, violations, trace, messages) = runtime.block_on(async move {
+        let world_trace = Trace::new(Vec::new());
+        let world = World::build(params, world_trace.clone());
+        {
+            let mut trace = world_trace
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            trace.install_checkers(metadata_checkers(world.broker_zones()));
+        }
+        let expectation = scenario(world.clone()).await;
+        let mut trace = world_trace
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        trace.finish();
+        (
+            expectation,
+            trace.elapsed(),
+            trace.digest(),
+            trace.violations().to_vec(),
+            trace.entries().to_vec(),
+            madsim::net::NetSim::current().stat().msg_count,
+        )
+    });
+    RunReport {
+        seed,
+        digest,
+        violations,
+        expectation_failure: expectation.err(),
+        simulated,
+        wall: wall_started.elapsed(),
+        messages,
+        trace,
+    }
+}

@@ -1,0 +1,133 @@
+//! The run's trace: every event a node reported and every fault the world injected, stamped
+//! with simulated time and node name, in the order they happened. Its digest identifies a run
+//! bit for bit: the same seed must give the same digest.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use korasim_core::observe::{Event, Observer};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::checkers::{Checker, Violation};
+use crate::faults::FaultEvent;
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum TraceKind {
+    /// A fact a node of the system under test reported.
+    Node(Event),
+    /// A fault the world injected or healed.
+    Fault(FaultEvent),
+    /// A note from the scenario driving the run (a phase starting, a client request made).
+    Scenario(String),
+}
+
+/// One line of the trace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceEntry {
+    /// Simulated time since the run started.
+    pub at: Duration,
+    /// Name of the node it happened on ("world" for faults, "scenario" for scenario notes).
+    pub node: String,
+    pub kind: TraceKind,
+}
+
+impl fmt::Display for TraceEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:>10.3}s {:<14} {:?}",
+            self.at.as_secs_f64(),
+            self.node,
+            self.kind
+        )
+    }
+}
+
+/// The trace and the checkers that read it as it grows.
+pub struct Trace {
+    started: tokio::time::Instant,
+    entries: Vec<TraceEntry>,
+    hasher: Sha256,
+    checkers: Vec<Box<dyn Checker>>,
+    violations: Vec<Violation>,
+}
+
+/// The trace shared by every node of a run.
+pub type SharedTrace = Arc<Mutex<Trace>>;
+
+impl Trace {
+    /// An empty trace that starts its clock now (call inside the simulation).
+    pub fn new(checkers: Vec<Box<dyn Checker>>) -> SharedTrace {
+        Arc::new(Mutex::new(Trace {
+            started: tokio::time::Instant::now(),
+            entries: Vec::new(),
+            hasher: Sha256::new(),
+            checkers,
+            violations: Vec::new(),
+        }))
+    }
+
+    /// Adds checkers; they judge only the entries pushed from now on.
+    pub fn install_checkers(&mut self, checkers: Vec<Box<dyn Checker>>) {
+        self.checkers.extend(checkers);
+    }
+
+    /// Simulated time since the run started.
+    pub fn elapsed(&self) -> Duration {
+        tokio::time::Instant::now().duration_since(self.started)
+    }
+
+    /// Appends an entry stamped now, and lets every checker judge it.
+    pub fn push(&mut self, node: &str, kind: TraceKind) {
+        let entry = TraceEntry {
+            at: self.elapsed(),
+            node: node.to_string(),
+            kind,
+        };
+        tracing::debug!(target: "korasim::trace", "{entry}");
+        self.hasher
+            .update(format!("{}|{}|{:?}\n", entry.at.as_nanos(), entry.node, entry.kind).as_bytes());
+        for checker in &mut self.checkers {
+            self.violations.extend(checker.observe(&entry));
+        }
+        self.entries.push(entry);
+    }
+
+    /// Ends the run: the checkers' final verdicts are added to the violations.
+    pub fn finish(&mut self) {
+        let at = self.elapsed();
+        for checker in &mut self.checkers {
+            self.violations.extend(checker.finish(at));
+        }
+    }
+
+    pub fn entries(&self) -> &[TraceEntry] {
+        &self.entries
+    }
+
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+
+    /// A hex digest of every entry so far.
+    pub fn digest(&self) -> String {
+        let digest = self.hasher.clone().finalize();
+        digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect()
+    }
+}
+
+/// A node's observer: stamps the node's events into the shared trace.
+pub struct NodeObserver {
+    pub node: String,
+    pub trace: SharedTrace,
+}
+
+impl Observer for NodeObserver {
+    fn record(&self, event: Event) {
+        let mut trace = self.trace.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        trace.push(&self.node, TraceKind::Node(event));
+    }
+}

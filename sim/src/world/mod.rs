@@ -1,0 +1,388 @@
+//! The simulated world: one region of availability zones, each node a madsim node with its
+//! own address, zone and (for controllers and brokers) disk, and the faults a scenario can
+//! inject into it. Every fault is written to the trace before it takes effect.
+
+mod network;
+mod nodes;
+mod topology;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use korasim_core::broker::{BrokerParams, ControllerClient};
+use korasim_core::metadata::{BrokerId, ControllerParams, ControllerRequest, ControllerResponse};
+use madsim::net::NetSim;
+use madsim::runtime::{Handle, NodeHandle};
+use madsim::task::NodeId;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+pub use network::{LinkDelays, SimTransport};
+pub use topology::{NodePlan, Role, Topology, BROKER_PORT, CLIENT_PORT, CONTROLLER_PORT};
+
+use crate::devices::disk::{DiskConfig, SimDisk};
+use crate::faults::FaultEvent;
+use crate::trace::{SharedTrace, TraceKind};
+
+/// Everything that shapes a world besides the seed.
+#[derive(Debug, Clone)]
+pub struct WorldParams {
+    pub topology: Topology,
+    pub controller: ControllerParams,
+    pub broker: BrokerParams,
+    pub disk: DiskConfig,
+    /// Chance that a crash leaves a torn final write in a file.
+    pub torn_write_probability: f64,
+}
+
+impl Default for WorldParams {
+    fn default() -> Self {
+        WorldParams {
+            topology: Topology::default(),
+            controller: ControllerParams::default(),
+            broker: BrokerParams::default(),
+            disk: DiskConfig::default(),
+            torn_write_probability: 0.5,
+        }
+    }
+}
+
+/// A node of the world.
+struct SimNode {
+    plan: NodePlan,
+    handle: NodeHandle,
+    disk: Option<Arc<SimDisk>>,
+}
+
+struct WorldState {
+    handle: Handle,
+    params: WorldParams,
+    nodes: BTreeMap<String, SimNode>,
+    trace: SharedTrace,
+    delays: Arc<LinkDelays>,
+    clogged_links: Mutex<BTreeSet<(NodeId, NodeId)>>,
+    down_nodes: Mutex<BTreeSet<String>>,
+    random: Mutex<ChaCha8Rng>,
+    admin: Arc<Mutex<Option<Arc<ControllerClient>>>>,
+}
+
+/// A handle to the running world. Cheap to clone.
+#[derive(Clone)]
+pub struct World {
+    state: Arc<WorldState>,
+}
+
+impl World {
+    /// Builds and starts every node. Must run inside a madsim runtime; all randomness is drawn
+    /// from that runtime's seed.
+    pub fn build(params: WorldParams, trace: SharedTrace) -> World {
+        let handle = Handle::current();
+        let mut random = ChaCha8Rng::seed_from_u64(madsim::rand::thread_rng().gen());
+        let delays = Arc::new(LinkDelays::default());
+        let admin = Arc::new(Mutex::new(None));
+        let plans = params.topology.nodes();
+        let controllers: BTreeMap<_, _> = plans
+            .iter()
+            .filter_map(|plan| match plan.role {
+                Role::Controller(id) => Some((id, plan.address)),
+                _ => None,
+            })
+            .collect();
+        let mut nodes = BTreeMap::new();
+        for plan in plans {
+            let disk = match plan.role {
+                Role::Client => None,
+                _ => Some(Arc::new(SimDisk::new(
+                    &plan.name,
+                    params.disk.clone(),
+                    random.gen(),
+                ))),
+            };
+            let context = nodes::NodeContext {
+                plan: plan.clone(),
+                disk: disk.clone(),
+                trace: trace.clone(),
+                delays: delays.clone(),
+                controllers: controllers.clone(),
+                controller_params: params.controller.clone(),
+                broker_params: params.broker.clone(),
+                admin: admin.clone(),
+            };
+            let node = nodes::start_node(&handle, context);
+            nodes.insert(
+                plan.name.clone(),
+                SimNode {
+                    plan,
+                    handle: node,
+                    disk,
+                },
+            );
+        }
+        World {
+            state: Arc::new(WorldState {
+                handle,
+                params,
+                nodes,
+                trace,
+                delays,
+                clogged_links: Mutex::new(BTreeSet::new()),
+                down_nodes: Mutex::new(BTreeSet::new()),
+                random: Mutex::new(random),
+                admin,
+            }),
+        }
+    }
+
+    pub fn params(&self) -> &WorldParams {
+        &self.state.params
+    }
+
+    pub fn trace(&self) -> &SharedTrace {
+        &self.state.trace
+    }
+
+    /// Simulated time since the run started.
+    pub fn elapsed(&self) -> Duration {
+        lock(&self.state.trace).elapsed()
+    }
+
+    /// Writes a scenario note into the trace.
+    pub fn note(&self, text: impl Into<String>) {
+        lock(&self.state.trace).push("scenario", TraceKind::Scenario(text.into()));
+    }
+
+    fn fault(&self, fault: FaultEvent) {
+        lock(&self.state.trace).push("world", TraceKind::Fault(fault));
+    }
+
+    /// A random number from the world's own seeded generator (for fault choices).
+    pub fn random<T>(&self) -> T
+    where
+        rand::distributions::Standard: rand::distributions::Distribution<T>,
+    {
+        lock(&self.state.random).gen()
+    }
+
+    pub async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+
+    /// Names of every node, in order.
+    pub fn node_names(&self) -> Vec<String> {
+        self.state.nodes.keys().cloned().collect()
+    }
+
+    pub fn node_plan(&self, name: &str) -> Option<&NodePlan> {
+        self.state.nodes.get(name).map(|node| &node.plan)
+    }
+
+    /// Names of the nodes in `zone`.
+    pub fn nodes_in_zone(&self, zone: &str) -> Vec<String> {
+        let nodes = self.state.nodes.values();
+        nodes
+            .filter(|node| node.plan.zone == zone)
+            .map(|node| node.plan.name.clone())
+            .collect()
+    }
+
+    /// The zone of every broker, as laid out by the topology.
+    pub fn broker_zones(&self) -> BTreeMap<BrokerId, String> {
+        self.state
+            .nodes
+            .values()
+            .filter_map(|node| match node.plan.role {
+                Role::Broker(id) => Some((id, node.plan.zone.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn disk(&self, name: &str) -> Option<Arc<SimDisk>> {
+        self.state.nodes.get(name).and_then(|node| node.disk.clone())
+    }
+
+    fn node(&self, name: &str) -> &SimNode {
+        self.state
+            .nodes
+            .get(name)
+            .unwrap_or_else(|| panic!("scenario names node {name:?}, which the topology does not have"))
+    }
+
+    pub fn is_down(&self, name: &str) -> bool {
+        lock(&self.state.down_nodes).contains(name)
+    }
+
+    /// Crashes a node: its tasks stop at once and its disk loses every unsynced write.
+    pub fn kill(&self, name: &str) {
+        if !lock(&self.state.down_nodes).insert(name.to_string()) {
+            return;
+        }
+        self.fault(FaultEvent::NodeKilled {
+            node: name.to_string(),
+        });
+        let node = self.node(name);
+        self.state.handle.kill(node.handle.id());
+        if let Some(disk) = &node.disk {
+            disk.crash(self.state.params.torn_write_probability);
+        }
+    }
+
+    /// Starts a crashed node again from what its disk kept.
+    pub fn restart(&self, name: &str) {
+        if !lock(&self.state.down_nodes).remove(name) {
+            return;
+        }
+        self.fault(FaultEvent::NodeRestarted {
+            node: name.to_string(),
+        });
+        self.state.handle.restart(self.node(name).handle.id());
+    }
+
+    /// Asks a node to shut down cleanly (a ctrl-c); a broker does a controlled shutdown.
+    pub fn request_shutdown(&self, name: &str) {
+        self.fault(FaultEvent::ShutdownRequested {
+            node: name.to_string(),
+        });
+        self.state.handle.send_ctrl_c(self.node(name).handle.id());
+    }
+
+    /// Marks a node that stopped by itself (after a clean shutdown) as down, so that
+    /// [`World::restart`] brings it back.
+    pub fn mark_stopped(&self, name: &str) {
+        if lock(&self.state.down_nodes).insert(name.to_string()) {
+            self.state.handle.kill(self.node(name).handle.id());
+        }
+    }
+
+    /// Every node of `zone` crashes at once.
+    pub fn lose_zone(&self, zone: &str) {
+        self.fault(FaultEvent::ZoneLost {
+            zone: zone.to_string(),
+        });
+        for name in self.nodes_in_zone(zone) {
+            self.kill(&name);
+        }
+    }
+
+    /// Brings back every node of `zone`.
+    pub fn restore_zone(&self, zone: &str) {
+        self.fault(FaultEvent::ZoneRestored {
+            zone: zone.to_string(),
+        });
+        for name in self.nodes_in_zone(zone) {
+            self.restart(&name);
+        }
+    }
+
+    /// Cuts `zone` off from the rest of the region, both ways; its nodes keep running.
+    pub fn isolate_zone(&self, zone: &str) {
+        self.fault(FaultEvent::ZoneIsolated {
+            zone: zone.to_string(),
+        });
+        let inside = self.nodes_in_zone(zone);
+        let outside: Vec<String> = self
+            .node_names()
+            .into_iter()
+            .filter(|name| !inside.contains(name))
+            .collect();
+        self.clog(&inside, &outside, false);
+    }
+
+    /// Drops traffic from every node of `from` to every node of `to` (and back unless
+    /// `one_way`).
+    pub fn partition(&self, from: &[&str], to: &[&str], one_way: bool) {
+        let from: Vec<String> = from.iter().map(|name| name.to_string()).collect();
+        let to: Vec<String> = to.iter().map(|name| name.to_string()).collect();
+        self.fault(FaultEvent::Partitioned {
+            from: from.clone(),
+            to: to.clone(),
+            one_way,
+        });
+        self.clog(&from, &to, one_way);
+    }
+
+    /// Cuts one node off from every other node, both ways.
+    pub fn isolate_node(&self, name: &str) {
+        let others: Vec<String> = self
+            .node_names()
+            .into_iter()
+            .filter(|other| other != name)
+            .collect();
+        let others: Vec<&str> = others.iter().map(String::as_str).collect();
+        self.partition(&[name], &others, false);
+    }
+
+    fn clog(&self, from: &[String], to: &[String], one_way: bool) {
+        let network = NetSim::current();
+        let mut clogged = lock(&self.state.clogged_links);
+        for a in from {
+            for b in to {
+                let (a, b) = (self.node(a).handle.id(), self.node(b).handle.id());
+                network.clog_link(a, b);
+                clogged.insert((a, b));
+                if !one_way {
+                    network.clog_link(b, a);
+                    clogged.insert((b, a));
+                }
+            }
+        }
+    }
+
+    /// Adds `extra` one-way delay to every message from `from` to `to`.
+    pub fn slow_link(&self, from: &str, to: &str, extra: Duration) {
+        self.fault(FaultEvent::LinkSlowed {
+            from: from.to_string(),
+            to: to.to_string(),
+            extra_delay_ms: extra.as_millis() as u64,
+        });
+        let (from_ip, to_ip) = (self.node(from).plan.address.ip(), self.node(to).plan.address.ip());
+        self.state.delays.set(from_ip, to_ip, extra);
+    }
+
+    /// Removes every partition and link delay.
+    pub fn heal_network(&self) {
+        self.fault(FaultEvent::NetworkHealed);
+        let network = NetSim::current();
+        for (a, b) in std::mem::take(&mut *lock(&self.state.clogged_links)) {
+            network.unclog_link(a, b);
+        }
+        self.state.delays.clear();
+    }
+
+    /// Restarts every node that is down and removes every network fault and disk fault.
+    pub fn heal_everything(&self) {
+        self.heal_network();
+        for name in self.node_names() {
+            if let Some(disk) = self.disk(&name) {
+                if disk.is_stalled() || disk.latency_multiplier() != 1.0 {
+                    self.fault(FaultEvent::DiskHealed { node: name.clone() });
+                }
+                disk.clear_faults();
+            }
+            self.restart(&name);
+        }
+    }
+
+    /// Sends a request to the active controller from the client node, as an operator tool
+    /// would. `None` when no controller answered as active.
+    pub async fn admin_request(&self, request: ControllerRequest) -> Option<ControllerResponse> {
+        let client = loop {
+            if let Some(client) = lock(&self.state.admin).clone() {
+                break client;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        let client_node = self.node("client-1");
+        client_node
+            .handle
+            .spawn(async move { client.send(&request).await })
+            .await
+            .ok()
+            .flatten()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,98 @@
+//! How each kind of node starts (and starts again after a restart): with its disk as the crash
+//! left it, a fresh network endpoint, and an observer writing into the run's trace.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use korasim_core::broker::{Broker, BrokerConfig, BrokerParams, ControllerClient};
+use korasim_core::metadata::{Controller, ControllerConfig, ControllerId, ControllerParams};
+use korasim_core::net::{Address, Rpc};
+use korasim_core::observe::SharedObserver;
+use madsim::runtime::{Handle, NodeHandle};
+
+use super::network::{LinkDelays, SimTransport};
+use super::topology::{NodePlan, Role};
+use crate::devices::disk::SimDisk;
+use crate::trace::{NodeObserver, SharedTrace, TraceKind};
+
+/// Everything a node needs to start, cloned into its init closure.
+#[derive(Clone)]
+pub(super) struct NodeContext {
+    pub plan: NodePlan,
+    pub disk: Option<Arc<SimDisk>>,
+    pub trace: SharedTrace,
+    pub delays: Arc<LinkDelays>,
+    pub controllers: BTreeMap<ControllerId, Address>,
+    pub controller_params: ControllerParams,
+    pub broker_params: BrokerParams,
+    pub admin: Arc<Mutex<Option<Arc<ControllerClient>>>>,
+}
+
+impl NodeContext {
+    fn observer(&self) -> SharedObserver {
+        Arc::new(NodeObserver {
+            node: self.plan.name.clone(),
+            trace: self.trace.clone(),
+        })
+    }
+
+    fn note(&self, text: String) {
+        let mut trace = self.trace.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        trace.push(&self.plan.name, TraceKind::Scenario(text));
+    }
+
+    async fn run(self) {
+        let transport = match SimTransport::bind(self.plan.address, self.delays.clone()).await {
+            Ok(transport) => transport,
+            Err(error) => return self.note(format!("could not bind {}: {error}", self.plan.address)),
+        };
+        match self.plan.role {
+            Role::Controller(id) => {
+                let config = ControllerConfig {
+                    id,
+                    voters: self.controllers.clone(),
+                    params: self.controller_params.clone(),
+                };
+                let disk = self.disk.clone().expect("controllers have a disk");
+                match Controller::start(config, disk, transport, self.observer()).await {
+                    // The controller's work happens in the tasks it spawned; this task only
+                    // keeps the node's main future alive.
+                    Ok(_controller) => std::future::pending::<()>().await,
+                    Err(error) => self.note(format!("controller failed to start: {error}")),
+                }
+            }
+            Role::Broker(id) => {
+                let config = BrokerConfig {
+                    id,
+                    zone: self.plan.zone.clone(),
+                    controllers: self.controllers.values().copied().collect(),
+                    params: self.broker_params.clone(),
+                };
+                let disk = self.disk.clone().expect("brokers have a disk");
+                Broker::run(config, disk, transport, self.observer()).await;
+                // After a controlled shutdown the broker idles until the world stops it.
+                std::future::pending::<()>().await
+            }
+            Role::Client => {
+                let rpc = Rpc::start(transport, None, Default::default());
+                let controllers = self.controllers.values().copied().collect();
+                let client =
+                    ControllerClient::new(rpc, controllers, self.broker_params.controller_request_timeout);
+                *self.admin.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(client));
+                std::future::pending::<()>().await
+            }
+        }
+    }
+}
+
+/// Creates the madsim node for `context` and starts it.
+pub(super) fn start_node(handle: &Handle, context: NodeContext) -> NodeHandle {
+    let ip = context.plan.address.ip();
+    let name = context.plan.name.clone();
+    handle
+        .create_node()
+        .name(name)
+        .ip(ip)
+        .init(move || context.clone().run())
+        .build()
+}
