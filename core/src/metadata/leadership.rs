@@ -162,3 +162,117 @@ pub fn place_topic(
     }
     Ok(records)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address(broker: BrokerId) -> crate::net::Address {
+        format!("10.0.0.{broker}:9092").parse().unwrap()
+    }
+
+    /// Six unfenced brokers over three zones, and topic "t" with three partitions.
+    fn cluster() -> MetadataImage {
+        let mut image = MetadataImage::default();
+        let mut offset = 0;
+        for broker in 1..=6u32 {
+            let zone = format!("az-{}", (broker - 1) % 3 + 1);
+            let register = MetadataRecord::RegisterBroker {
+                broker,
+                epoch: broker as u64,
+                zone,
+                address: address(broker),
+            };
+            offset += 1;
+            image.apply_batch(offset, &[register]).unwrap();
+            offset += 1;
+            image
+                .apply_batch(offset, &unfence_broker(&image, broker))
+                .unwrap();
+        }
+        let topic = place_topic(&image, "t", 3, 3).unwrap();
+        image.apply_batch(offset + 1, &topic).unwrap();
+        image
+    }
+
+    #[test]
+    fn placement_puts_replicas_in_distinct_zones_and_spreads_leaders() {
+        let image = cluster();
+        let mut leaders = Vec::new();
+        for partition in image.partitions() {
+            let zones: std::collections::BTreeSet<_> = partition
+                .replicas
+                .iter()
+                .map(|broker| &image.brokers[broker].zone)
+                .collect();
+            assert_eq!(zones.len(), 3, "replicas {:?} share a zone", partition.replicas);
+            leaders.push(partition.leader.unwrap());
+        }
+        leaders.sort();
+        leaders.dedup();
+        assert_eq!(leaders.len(), 3, "each partition should have its own leader");
+    }
+
+    #[test]
+    fn placement_refuses_more_replicas_than_zones() {
+        let image = cluster();
+        assert_eq!(
+            place_topic(&image, "u", 1, 4),
+            Err(PlacementError::NotEnoughZones {
+                replication_factor: 4,
+                zones_available: 3
+            })
+        );
+    }
+
+    #[test]
+    fn fencing_moves_leadership_to_another_isr_member_with_a_new_epoch() {
+        let mut image = cluster();
+        let before = image.partition("t", 0).unwrap().clone();
+        let leader = before.leader.unwrap();
+        let records = fence_broker(&image, leader, FenceReason::SessionExpired);
+        image.apply_batch(100, &records).unwrap();
+        let after = image.partition("t", 0).unwrap();
+        assert_ne!(after.leader, Some(leader));
+        assert!(after.leader.is_some());
+        assert_eq!(after.leader_epoch, before.leader_epoch + 1);
+        assert!(!after.isr.contains(&leader));
+        assert!(image.brokers[&leader].fenced);
+    }
+
+    #[test]
+    fn the_last_isr_member_stays_in_the_isr_without_leading() {
+        let mut image = cluster();
+        let replicas = image.partition("t", 0).unwrap().replicas.clone();
+        for (offset, broker) in (200..).zip(&replicas) {
+            let records = fence_broker(&image, *broker, FenceReason::SessionExpired);
+            image.apply_batch(offset, &records).unwrap();
+        }
+        let partition = image.partition("t", 0).unwrap();
+        assert_eq!(partition.leader, None, "no unclean election");
+        assert_eq!(partition.isr, vec![*replicas.last().unwrap()]);
+        // Unfencing the last ISR member brings the partition back under it.
+        let last = *replicas.last().unwrap();
+        image.apply_batch(300, &unfence_broker(&image, last)).unwrap();
+        assert_eq!(image.partition("t", 0).unwrap().leader, Some(last));
+    }
+
+    #[test]
+    fn a_stale_proposal_is_rejected_whole() {
+        let mut image = cluster();
+        let leader = image.partition("t", 0).unwrap().leader.unwrap();
+        let stale = fence_broker(&image, leader, FenceReason::SessionExpired);
+        image.apply_batch(100, &stale).unwrap();
+        let unchanged = image.clone();
+        let outcome = image.apply_batch(101, &stale);
+        assert!(matches!(
+            outcome,
+            Err(super::super::image::Rejection::BadPartitionChange { .. })
+        ));
+        assert_eq!(
+            image.topics, unchanged.topics,
+            "a rejected batch must change nothing"
+        );
+        assert_eq!(image.offset, Some(101));
+    }
+}
