@@ -88,3 +88,30 @@ fn steady_state_has_no_false_alarms() {
         )
     });
 }
+
+#[test]
+fn isolated_zone_is_fenced_and_rejoins() {
+    check_seeds("quorum", "isolated_zone_is_fenced_and_rejoins", 10, |seed| {
+        run_seeded(
+            seed,
+            WorldParams::default(),
+            quorum::isolated_zone_is_fenced_and_rejoins,
+        )
+    });
+}
+
+#[test]
+fn one_way_partition_does_not_fence_a_heartbeating_broker() {
+    check_seeds(
+        "quorum",
+        "one_way_partition_does_not_fence_a_heartbeating_broker",
+        10,
+        |seed| {
+            run_seeded(
+                seed,
+                WorldParams::default(),
+                quorum::one_way_partition_does_not_fence_a_heartbeating_broker,
+            )
+        },
+    );
+}

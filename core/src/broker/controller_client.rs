@@ -34,22 +34,42 @@ impl ControllerClient {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Sends `request` to the active controller, trying each controller at most once (plus
-    /// one redirect each). `None` when no controller answered as active.
+    /// Sends `request` to the active controller. The controller last known to be active is
+    /// tried first and stays preferred through timeouts (as a Kafka broker keeps its known
+    /// controller until it learns of another); the others are then tried in turn, following
+    /// a redirect when one names the active controller. `None` when no controller answered
+    /// as active.
     pub async fn send(&self, request: &ControllerRequest) -> Option<ControllerResponse> {
-        let attempts_max = self.controllers.len() * 2;
-        for _ in 0..attempts_max {
-            let target = self.preferred().take().unwrap_or_else(|| {
-                let index = self.next_to_try.fetch_add(1, Ordering::Relaxed) % self.controllers.len();
-                self.controllers[index]
-            });
+        let known_active = *self.preferred();
+        let mut tried: Vec<Address> = Vec::with_capacity(self.controllers.len() + 1);
+        let mut next_hint: Option<Address> = known_active;
+        for _ in 0..=self.controllers.len() {
+            let target = match next_hint.take().filter(|hint| !tried.contains(hint)) {
+                Some(hint) => hint,
+                None => {
+                    let untried = (0..self.controllers.len()).map(|_| {
+                        let index = self.next_to_try.fetch_add(1, Ordering::Relaxed) % self.controllers.len();
+                        self.controllers[index]
+                    });
+                    let mut candidates = untried.filter(|candidate| !tried.contains(candidate));
+                    match candidates.next() {
+                        Some(candidate) => candidate,
+                        None => break,
+                    }
+                }
+            };
+            tried.push(target);
             match self
                 .rpc
                 .call::<_, ControllerResponse>(target, request, self.request_timeout)
                 .await
             {
                 Ok(ControllerResponse::NotController { active_hint }) => {
-                    *self.preferred() = active_hint.filter(|hint| *hint != target);
+                    if known_active == Some(target) {
+                        // It told us itself that it is no longer active.
+                        *self.preferred() = None;
+                    }
+                    next_hint = active_hint;
                 }
                 Ok(response) => {
                     *self.preferred() = Some(target);

@@ -59,6 +59,18 @@ pub fn catalogue() -> Vec<Scenario> {
             params: WorldParams::default,
             body: |world| Box::pin(quorum::isolated_active_controller_steps_down(world)),
         },
+        Scenario {
+            name: "controller-zone-isolated",
+            description: "The zone of the active controller is cut off the network; its brokers are fenced, then rejoin.",
+            params: WorldParams::default,
+            body: |world| Box::pin(quorum::isolated_zone_is_fenced_and_rejoins(world)),
+        },
+        Scenario {
+            name: "one-way-partition",
+            description: "Controller replies to one broker are lost but its heartbeats arrive; it must not be fenced.",
+            params: WorldParams::default,
+            body: |world| Box::pin(quorum::one_way_partition_does_not_fence_a_heartbeating_broker(world)),
+        },
     ]
 }
 

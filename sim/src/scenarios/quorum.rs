@@ -265,3 +265,58 @@ pub async fn steady_state_has_no_false_alarms(world: World) -> Result<(), String
         )),
     }
 }
+
+/// The zone of the active controller is cut off (its nodes keep running). The controller
+/// there must stop acting, one outside takes over and fences the zone's brokers, which come
+/// back once the network heals.
+pub async fn isolated_zone_is_fenced_and_rejoins(world: World) -> Result<(), String> {
+    start_cluster(&world).await?;
+    let (old, old_term) = wait_for_active_controller(&world, STARTUP_DEADLINE).await?;
+    let zone = world
+        .node_plan(&old)
+        .map(|plan| plan.zone.clone())
+        .unwrap_or_default();
+    let cut_off: Vec<u32> = world
+        .broker_zones()
+        .into_iter()
+        .filter(|(_, broker_zone)| *broker_zone == zone)
+        .map(|(broker, _)| broker)
+        .collect();
+    world.isolate_zone(&zone);
+    wait_for(
+        &world,
+        FAILOVER_DEADLINE,
+        "a controller outside the isolated zone takes over",
+        |world| active_controller(world).filter(|(node, term)| *node != old && *term > old_term),
+    )
+    .await?;
+    for broker in &cut_off {
+        let what = format!("broker {broker} of the isolated zone is fenced");
+        wait_for(&world, FAILOVER_DEADLINE + FENCE_DEADLINE, &what, |world| {
+            broker_fenced_at(world, *broker)
+        })
+        .await?;
+    }
+    world.heal_network();
+    wait_for_all_brokers_unfenced(&world, STARTUP_DEADLINE).await
+}
+
+/// Replies from the controllers to one broker are lost, but its heartbeats still arrive. The
+/// controller judges liveness by the heartbeats it receives, so the broker must stay
+/// unfenced: fencing it would move leadership away from a healthy broker.
+pub async fn one_way_partition_does_not_fence_a_heartbeating_broker(world: World) -> Result<(), String> {
+    start_cluster(&world).await?;
+    let brokers: Vec<u32> = world.broker_zones().into_keys().collect();
+    let victim = brokers[world.random::<usize>() % brokers.len()];
+    let name = format!("broker-{victim}");
+    let cut_from = world.elapsed();
+    world.partition(&["controller-1", "controller-2", "controller-3"], &[&name], true);
+    world.sleep(Duration::from_secs(30)).await;
+    if let Some(fenced_at) = broker_fenced_at(&world, victim).filter(|at| *at >= cut_from) {
+        return Err(format!(
+            "{name} was fenced at {fenced_at:?} although its heartbeats kept arriving"
+        ));
+    }
+    world.heal_network();
+    Ok(())
+}
