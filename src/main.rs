@@ -3,8 +3,38 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use korasim_sim::run::{run_seeded, RunReport};
-use korasim_sim::scenarios::{catalogue, find, Scenario};
+use std::path::PathBuf;
+
+use korasim_sim::run::RunReport;
+use korasim_sim::scenario_file::{load, load_catalogue, ScenarioSpec};
+use korasim_sim::scenario_run::run_scenario;
+
+type Scenario = ScenarioSpec;
+
+fn catalogue() -> Vec<ScenarioSpec> {
+    match load_catalogue(&PathBuf::from("scenarios")) {
+        Ok(catalogue) => catalogue,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn find(name: &str) -> Option<ScenarioSpec> {
+    let path = if name.ends_with(".toml") {
+        PathBuf::from(name)
+    } else {
+        PathBuf::from("scenarios").join(format!("{name}.toml"))
+    };
+    match load(&path) {
+        Ok(spec) => Some(spec),
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(2);
+        }
+    }
+}
 
 #[derive(Parser)]
 #[command(
@@ -39,7 +69,7 @@ enum Command {
 }
 
 fn run_one(scenario: &Scenario, seed: u64) -> RunReport {
-    run_seeded(seed, (scenario.params)(), scenario.body)
+    run_scenario(scenario, seed)
 }
 
 fn replay_line(scenario: &Scenario, seed: u64) -> String {

@@ -5,6 +5,7 @@
 //! simulator.
 
 pub mod broker;
+pub mod buggify;
 pub mod metadata;
 pub mod net;
 pub mod observe;

@@ -6,6 +6,8 @@ pub mod checkers;
 pub mod devices;
 pub mod faults;
 pub mod run;
+pub mod scenario_file;
+pub mod scenario_run;
 pub mod scenarios;
 pub mod trace;
 pub mod world;

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant as WallInstant};
 
-use crate::checkers::{metadata_checkers, Violation};
+use crate::checkers::{checkers_named, Violation};
 use crate::trace::{Trace, TraceEntry};
 use crate::world::{World, WorldParams};
 
@@ -46,27 +46,57 @@ impl RunReport {
     }
 }
 
-/// Runs `scenario` in a fresh world built from `params`, on madsim seeded with `seed`.
+/// How to run: the world, the checkers that judge it, and whether buggify sites fire.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub params: WorldParams,
+    /// Checker names; "all" selects every checker.
+    pub checkers: Vec<String>,
+    pub buggify: bool,
+}
+
+/// Runs `scenario` in a fresh world built from `params`, on madsim seeded with `seed`, judged
+/// by every checker.
 ///
 /// The scenario drives the world (faults, client requests) and returns `Err` with a sentence
-/// when one of its own expectations is not met. Every checker judges the trace throughout.
+/// when one of its own expectations is not met.
 pub fn run_seeded<Scenario, Outcome>(seed: u64, params: WorldParams, scenario: Scenario) -> RunReport
 where
     Scenario: FnOnce(World) -> Outcome + 'static,
     Outcome: Future<Output = Result<(), String>> + 'static,
 {
+    let options = RunOptions {
+        params,
+        checkers: vec!["all".to_string()],
+        buggify: false,
+    };
+    run_with(seed, options, scenario)
+}
+
+/// [`run_seeded`] with explicit options.
+pub fn run_with<Scenario, Outcome>(seed: u64, options: RunOptions, scenario: Scenario) -> RunReport
+where
+    Scenario: FnOnce(World) -> Outcome + 'static,
+    Outcome: Future<Output = Result<(), String>> + 'static,
+{
+    let RunOptions {
+        params,
+        checkers,
+        buggify,
+    } = options;
     let wall_started = WallInstant::now();
     let mut config = madsim::Config::default();
     config.net.packet_loss_rate = 0.0;
     let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, config);
     let (expectation, simulated, digest, violations, trace, messages) = runtime.block_on(async move {
+        korasim_core::buggify::start_run(buggify);
         let world_trace = Trace::new(Vec::new());
         let world = World::build(params, world_trace.clone());
         {
             let mut trace = world_trace
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            trace.install_checkers(metadata_checkers(world.broker_zones()));
+            trace.install_checkers(checkers_named(&checkers, world.broker_zones()));
         }
         let expectation = scenario(world.clone()).await;
         let mut trace = world_trace

@@ -249,6 +249,13 @@ impl RaftLogStorage<MetadataRaftConfig> for DiskLogStore {
             self.append_entry(&entry).await.map_err(io_error)?;
             appended.push(entry);
         }
+        // A slow fsync delays the acknowledgement of everything in the batch.
+        if crate::buggify!() {
+            tokio::time::sleep(crate::buggify::random_delay(std::time::Duration::from_millis(
+                200,
+            )))
+            .await;
+        }
         let synced = match self.segments.last() {
             Some(segment) => segment.file.sync().await,
             None => Ok(()),

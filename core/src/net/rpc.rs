@@ -182,6 +182,14 @@ impl Rpc {
             let next = requests.lock().await.recv().await;
             let Some(request) = next else { return };
             if let Some(body) = handler.handle(request.from, request.body).await {
+                // A slow or lost answer is what a peer under GC pressure or a flaky NIC looks
+                // like from outside; callers must cope with both.
+                if crate::buggify!() {
+                    tokio::time::sleep(crate::buggify::random_delay(Duration::from_millis(800))).await;
+                }
+                if crate::buggify!() {
+                    continue;
+                }
                 let frame = encode(&Envelope::Response {
                     call_id: request.call_id,
                     body,

@@ -11,7 +11,7 @@ use crate::trace::TraceEntry;
 pub mod broker_epochs;
 pub mod fenced_broker_leads_nothing;
 pub mod leader_epoch_monotonic;
-mod log_replay;
+pub(crate) mod log_replay;
 pub mod metadata_log_agreement;
 pub mod replica_placement;
 pub mod single_active_controller;
@@ -51,4 +51,21 @@ pub fn metadata_checkers(zone_of_broker: BTreeMap<BrokerId, String>) -> Vec<Box<
         Box::new(ReplicaPlacement::new(zone_of_broker)),
         Box::new(MetadataLogAgreement::new()),
     ]
+}
+
+/// The names of every checker, for scenario files to choose from.
+pub fn checker_names() -> Vec<&'static str> {
+    metadata_checkers(BTreeMap::new())
+        .iter()
+        .map(|checker| checker.name())
+        .collect()
+}
+
+/// The checkers called `names` ("all" selects every one).
+pub fn checkers_named(names: &[String], zone_of_broker: BTreeMap<BrokerId, String>) -> Vec<Box<dyn Checker>> {
+    let everything = names.iter().any(|name| name == "all");
+    metadata_checkers(zone_of_broker)
+        .into_iter()
+        .filter(|checker| everything || names.iter().any(|name| name == checker.name()))
+        .collect()
 }

@@ -39,6 +39,10 @@ pub enum FaultEvent {
         to: String,
         extra_delay_ms: u64,
     },
+    /// The links one partition (or isolation) cut are restored.
+    PartitionHealed {
+        partition: String,
+    },
     /// Every partition and link delay removed.
     NetworkHealed,
     /// A disk fault switched on (`fault` names it) or off.

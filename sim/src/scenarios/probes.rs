@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use korasim_core::metadata::{ControllerRequest, ControllerResponse, MetadataImage, MetadataUpdate};
+use korasim_core::metadata::{
+    ControllerRequest, ControllerResponse, MetadataImage, MetadataUpdate, PlacementError,
+};
 use korasim_core::observe::Event;
 
 use crate::trace::{TraceEntry, TraceKind};
@@ -79,9 +81,25 @@ pub async fn create_topic(
             replication_factor,
         };
         let answer = world.admin_request(request).await;
-        if let Some(ControllerResponse::TopicCreated) = answer {
-            world.note(format!("topic {name} created"));
-            return Ok(());
+        match &answer {
+            Some(ControllerResponse::TopicCreated) => {
+                world.note(format!("topic {name} created"));
+                return Ok(());
+            }
+            // An earlier attempt may have been committed while its answer was lost: as a
+            // Kafka client does, take "already exists" as success if it is the same topic.
+            Some(ControllerResponse::TopicRejected(PlacementError::TopicExists { .. })) => {
+                let existing = fetch_image(world)
+                    .await
+                    .and_then(|image| image.topics.get(name).map(Vec::len));
+                if existing == Some(partition_count as usize) {
+                    world.note(format!(
+                        "topic {name} created (an earlier attempt's answer was lost)"
+                    ));
+                    return Ok(());
+                }
+            }
+            _ => {}
         }
         if world.elapsed() - started > deadline {
             return Err(format!(

@@ -48,6 +48,10 @@ impl Default for WorldParams {
     }
 }
 
+/// One direction of a link between two nodes, as a fault cut it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Link(NodeId, NodeId);
+
 /// A node of the world.
 struct SimNode {
     plan: NodePlan,
@@ -61,7 +65,8 @@ struct WorldState {
     nodes: BTreeMap<String, SimNode>,
     trace: SharedTrace,
     delays: Arc<LinkDelays>,
-    clogged_links: Mutex<BTreeSet<(NodeId, NodeId)>>,
+    /// Clogged links and how many active faults clog each (faults may overlap).
+    clogged_links: Mutex<BTreeMap<(NodeId, NodeId), usize>>,
     down_nodes: Mutex<BTreeSet<String>>,
     random: Mutex<ChaCha8Rng>,
     admin: Arc<Mutex<Option<Arc<ControllerClient>>>>,
@@ -126,7 +131,7 @@ impl World {
                 nodes,
                 trace,
                 delays,
-                clogged_links: Mutex::new(BTreeSet::new()),
+                clogged_links: Mutex::new(BTreeMap::new()),
                 down_nodes: Mutex::new(BTreeSet::new()),
                 random: Mutex::new(random),
                 admin,
@@ -222,6 +227,10 @@ impl World {
             node: name.to_string(),
         });
         let node = self.node(name);
+        if node.plan.role == Role::Client {
+            // The admin client died with its node; the restarted node installs a new one.
+            *lock(&self.state.admin) = None;
+        }
         self.state.handle.kill(node.handle.id());
         if let Some(disk) = &node.disk {
             disk.crash(self.state.params.torn_write_probability);
@@ -265,18 +274,24 @@ impl World {
         }
     }
 
-    /// Brings back every node of `zone`.
-    pub fn restore_zone(&self, zone: &str) {
+    /// Brings back every node of `zone` except those in `kept_down` (still down for another
+    /// reason).
+    pub fn restore_zone(&self, zone: &str, kept_down: &[String]) {
         self.fault(FaultEvent::ZoneRestored {
             zone: zone.to_string(),
         });
-        for name in self.nodes_in_zone(zone) {
-            self.restart(&name);
+        for name in self
+            .nodes_in_zone(zone)
+            .iter()
+            .filter(|name| !kept_down.contains(name))
+        {
+            self.restart(name);
         }
     }
 
     /// Cuts `zone` off from the rest of the region, both ways; its nodes keep running.
-    pub fn isolate_zone(&self, zone: &str) {
+    /// Returns the links cut, for [`World::reconnect`].
+    pub fn isolate_zone(&self, zone: &str) -> Vec<Link> {
         self.fault(FaultEvent::ZoneIsolated {
             zone: zone.to_string(),
         });
@@ -286,12 +301,12 @@ impl World {
             .into_iter()
             .filter(|name| !inside.contains(name))
             .collect();
-        self.clog(&inside, &outside, false);
+        self.clog(&inside, &outside, false)
     }
 
     /// Drops traffic from every node of `from` to every node of `to` (and back unless
-    /// `one_way`).
-    pub fn partition(&self, from: &[&str], to: &[&str], one_way: bool) {
+    /// `one_way`). Returns the links cut, for [`World::reconnect`].
+    pub fn partition(&self, from: &[&str], to: &[&str], one_way: bool) -> Vec<Link> {
         let from: Vec<String> = from.iter().map(|name| name.to_string()).collect();
         let to: Vec<String> = to.iter().map(|name| name.to_string()).collect();
         self.fault(FaultEvent::Partitioned {
@@ -299,31 +314,53 @@ impl World {
             to: to.clone(),
             one_way,
         });
-        self.clog(&from, &to, one_way);
+        self.clog(&from, &to, one_way)
     }
 
     /// Cuts one node off from every other node, both ways.
-    pub fn isolate_node(&self, name: &str) {
+    pub fn isolate_node(&self, name: &str) -> Vec<Link> {
         let others: Vec<String> = self
             .node_names()
             .into_iter()
             .filter(|other| other != name)
             .collect();
         let others: Vec<&str> = others.iter().map(String::as_str).collect();
-        self.partition(&[name], &others, false);
+        self.partition(&[name], &others, false)
     }
 
-    fn clog(&self, from: &[String], to: &[String], one_way: bool) {
+    fn clog(&self, from: &[String], to: &[String], one_way: bool) -> Vec<Link> {
         let network = NetSim::current();
         let mut clogged = lock(&self.state.clogged_links);
+        let mut links = Vec::new();
         for a in from {
             for b in to {
                 let (a, b) = (self.node(a).handle.id(), self.node(b).handle.id());
-                network.clog_link(a, b);
-                clogged.insert((a, b));
+                links.push(Link(a, b));
                 if !one_way {
-                    network.clog_link(b, a);
-                    clogged.insert((b, a));
+                    links.push(Link(b, a));
+                }
+            }
+        }
+        for link in &links {
+            network.clog_link(link.0, link.1);
+            *clogged.entry((link.0, link.1)).or_default() += 1;
+        }
+        links
+    }
+
+    /// Restores links cut by one fault; a link that another fault also cut stays cut.
+    pub fn reconnect(&self, links: &[Link], description: &str) {
+        self.fault(FaultEvent::PartitionHealed {
+            partition: description.to_string(),
+        });
+        let network = NetSim::current();
+        let mut clogged = lock(&self.state.clogged_links);
+        for link in links {
+            if let Some(count) = clogged.get_mut(&(link.0, link.1)) {
+                *count -= 1;
+                if *count == 0 {
+                    clogged.remove(&(link.0, link.1));
+                    network.unclog_link(link.0, link.1);
                 }
             }
         }
@@ -344,10 +381,43 @@ impl World {
     pub fn heal_network(&self) {
         self.fault(FaultEvent::NetworkHealed);
         let network = NetSim::current();
-        for (a, b) in std::mem::take(&mut *lock(&self.state.clogged_links)) {
+        for (a, b) in std::mem::take(&mut *lock(&self.state.clogged_links)).into_keys() {
             network.unclog_link(a, b);
         }
         self.state.delays.clear();
+    }
+
+    /// Makes a node's disk `multiplier` times slower.
+    pub fn slow_disk(&self, name: &str, multiplier: f64) {
+        if let Some(disk) = self.disk(name) {
+            self.fault(FaultEvent::DiskFault {
+                node: name.to_string(),
+                fault: format!("slow x{multiplier}"),
+            });
+            disk.set_latency_multiplier(multiplier);
+        }
+    }
+
+    /// Stops a node's disk from making progress.
+    pub fn stall_disk(&self, name: &str) {
+        if let Some(disk) = self.disk(name) {
+            self.fault(FaultEvent::DiskFault {
+                node: name.to_string(),
+                fault: "stalled".to_string(),
+            });
+            disk.stall();
+        }
+    }
+
+    /// Returns a node's disk to normal speed and progress.
+    pub fn heal_disk(&self, name: &str) {
+        if let Some(disk) = self.disk(name) {
+            self.fault(FaultEvent::DiskHealed {
+                node: name.to_string(),
+            });
+            disk.set_latency_multiplier(1.0);
+            disk.release_stall();
+        }
     }
 
     /// Restarts every node that is down and removes every network fault and disk fault.
@@ -373,9 +443,11 @@ impl World {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         };
-        let client_node = self.node("client-1");
+        // A handle taken before a restart still points at the dead incarnation, so the
+        // client's current incarnation is looked up afresh every time.
+        let client_id = self.node("client-1").handle.id();
+        let client_node = self.state.handle.get_node(client_id)?;
         client_node
-            .handle
             .spawn(async move { client.send(&request).await })
             .await
             .ok()

@@ -80,6 +80,14 @@ impl Proposer {
     }
 
     async fn propose(&self, records: Vec<MetadataRecord>) -> Proposal {
+        // A controller busy elsewhere decides late; everything computed from the image must
+        // still hold when it does.
+        if crate::buggify!() {
+            tokio::time::sleep(crate::buggify::random_delay(std::time::Duration::from_millis(
+                500,
+            )))
+            .await;
+        }
         if self.activity.active_term().is_none() {
             return Proposal::Failed(ControllerResponse::NotController { active_hint: None });
         }

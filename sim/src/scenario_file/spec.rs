@@ -1,0 +1,111 @@
+//! A scenario as the executor runs it: every value checked, every default filled in.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::values::{FaultKind, Target};
+use crate::world::Topology;
+
+#[derive(Debug, Clone)]
+pub struct ScenarioSpec {
+    pub name: String,
+    pub description: String,
+    pub file: PathBuf,
+    pub topology: Topology,
+    pub topics: Vec<TopicSpec>,
+    pub workload: WorkloadSpec,
+    pub run: RunSpec,
+    pub faults: Vec<FaultSpec>,
+    pub random_faults: Option<RandomFaultSpec>,
+    pub expect: ExpectSpec,
+    /// Fault points inside the system under test fire (see `korasim_core::buggify`).
+    pub buggify: bool,
+    pub swarm: Option<SwarmSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicSpec {
+    pub name: String,
+    pub partitions: u32,
+    pub replication_factor: usize,
+    pub min_insync_replicas: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WorkloadSpec {
+    /// Create a new topic this often during the safety phase (metadata churn).
+    pub topic_churn_every: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSpec {
+    /// How long to wait for the cluster to come up before the scenario starts.
+    pub startup_deadline: Duration,
+    /// The safety phase: faults on.
+    pub safety: Duration,
+    /// The liveness phase: faults healed, the cluster must converge.
+    pub liveness: Duration,
+}
+
+/// A fault at a fixed time (from the start of the safety phase).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultSpec {
+    pub at: Duration,
+    /// Healed after this long; `None` lasts until the liveness phase heals everything.
+    pub lasting: Option<Duration>,
+    pub action: FaultAction,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultAction {
+    pub kind: FaultKind,
+    pub target: Target,
+    /// The other end, for partitions and slow links.
+    pub to: Option<Target>,
+    pub one_way: bool,
+    pub delay: Duration,
+    pub latency_multiplier: f64,
+}
+
+/// Faults drawn from the seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RandomFaultSpec {
+    pub kinds: Vec<FaultKind>,
+    pub mean_interval: Duration,
+    pub duration_min: Duration,
+    pub duration_max: Duration,
+    pub budget: FaultBudget,
+    pub slow_link_delay: Duration,
+    pub disk_latency_multiplier: f64,
+}
+
+/// Limits that keep a no-data-loss scenario honest: it never destroys every copy of anything.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaultBudget {
+    /// How many zones may have a fault active at once (1: at most one zone at a time, so a
+    /// majority of controllers and two replicas of every partition always survive).
+    pub zones_affected_max: usize,
+    /// How many nodes may be down or cut off at once.
+    pub nodes_down_max: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpectSpec {
+    /// Names of the checkers that judge the run.
+    pub checkers: Vec<String>,
+    pub active_controller_within: Option<Duration>,
+    pub stale_controller_steps_down_within: Option<Duration>,
+    pub broker_fenced_within: Option<Duration>,
+    pub converge: bool,
+    pub topics_survive: bool,
+    pub no_false_alarms: bool,
+    pub no_fencing: bool,
+}
+
+/// The seed also chooses the topology and the fault mix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwarmSpec {
+    pub brokers_per_zone_min: usize,
+    pub brokers_per_zone_max: usize,
+    pub fault_kinds_max: usize,
+}

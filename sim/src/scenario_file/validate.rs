@@ -1,0 +1,367 @@
+//! Turns a raw scenario into a [`ScenarioSpec`], rejecting values that cannot work together
+//! (an impossible topology, a fault aimed at a node that does not exist, a deadline outside
+//! the run) with the place in the file and a hint.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::error::ScenarioError;
+use super::raw::{RawFault, RawRandomFaults, RawScenario, RawTopology};
+use super::spec::*;
+use super::values::{FaultKind, Target, TARGET_FORMS};
+use crate::checkers::checker_names;
+use crate::world::Topology;
+
+const ZONES_MAX: usize = 9;
+const BROKERS_PER_ZONE_MAX: usize = 50;
+const PARTITIONS_MAX: u32 = 10_000;
+const DEFAULT_STARTUP_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Checks a scenario read from `file` (whose text is `text`, for locating errors).
+pub struct Validator<'a> {
+    pub file: &'a Path,
+    pub text: &'a str,
+}
+
+impl Validator<'_> {
+    fn error(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::at(self.file, self.text, Some(span), message)
+    }
+
+    pub fn validate(&self, raw: RawScenario) -> Result<ScenarioSpec, ScenarioError> {
+        let stem = self
+            .file
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .unwrap_or_default();
+        if raw.name.get_ref() != stem {
+            return Err(self
+                .error(raw.name.span(), format!("the scenario is named `{}` but its file is `{stem}.toml`", raw.name.get_ref()))
+                .with_hint(format!("name the scenario `{stem}` or rename the file; `korasim run NAME` finds scenarios by file name")));
+        }
+        let topology = self.topology(raw.topology.as_ref())?;
+        let topics = self.topics(&raw, &topology)?;
+        let run = RunSpec {
+            startup_deadline: raw
+                .run
+                .startup_deadline
+                .map_or(DEFAULT_STARTUP_DEADLINE, |value| value.0),
+            safety: raw.run.safety.0,
+            liveness: raw.run.liveness.0,
+        };
+        let faults = raw
+            .faults
+            .iter()
+            .map(|fault| self.fault(fault, &topology, &run))
+            .collect::<Result<Vec<_>, _>>()?;
+        let random_faults = raw
+            .random_faults
+            .as_ref()
+            .map(|random| self.random_faults(random))
+            .transpose()?;
+        let expect = self.expect(&raw)?;
+        let swarm = match &raw.swarm {
+            None => None,
+            Some(swarm) => {
+                let (minimum, maximum) = *swarm.get_ref().brokers_per_zone.get_ref();
+                if minimum == 0 || minimum > maximum || maximum > BROKERS_PER_ZONE_MAX {
+                    return Err(self
+                        .error(swarm.get_ref().brokers_per_zone.span(), format!("brokers_per_zone range [{minimum}, {maximum}] is not a range of 1 to {BROKERS_PER_ZONE_MAX}"))
+                        .with_hint("write it as [smallest, largest], e.g. [1, 3]"));
+                }
+                if random_faults.is_none() {
+                    return Err(self
+                        .error(
+                            swarm.span(),
+                            "a swarm scenario draws its faults from [random_faults], which is missing",
+                        )
+                        .with_hint(
+                            "add a [random_faults] table listing the kinds the seed may choose from",
+                        ));
+                }
+                Some(SwarmSpec {
+                    brokers_per_zone_min: minimum,
+                    brokers_per_zone_max: maximum,
+                    fault_kinds_max: swarm.get_ref().fault_kinds_max.unwrap_or(FaultKind::ALL.len()),
+                })
+            }
+        };
+        Ok(ScenarioSpec {
+            name: raw.name.into_inner(),
+            description: raw.description,
+            file: self.file.to_path_buf(),
+            topology,
+            topics,
+            workload: WorkloadSpec {
+                topic_churn_every: raw.workload.topic_churn_every.map(|value| value.0),
+            },
+            run,
+            faults,
+            random_faults,
+            expect,
+            buggify: raw.buggify,
+            swarm,
+        })
+    }
+
+    fn topology(&self, raw: Option<&Spanned<RawTopology>>) -> Result<Topology, ScenarioError> {
+        let mut topology = Topology::default();
+        let Some(raw) = raw else { return Ok(topology) };
+        if let Some(zones) = &raw.get_ref().zones {
+            let names = zones.get_ref();
+            let distinct: BTreeSet<&String> = names.iter().collect();
+            if names.is_empty() || names.len() > ZONES_MAX || distinct.len() != names.len() {
+                return Err(self
+                    .error(
+                        zones.span(),
+                        format!("zones must be 1 to {ZONES_MAX} distinct names, got {names:?}"),
+                    )
+                    .with_hint("e.g. zones = [\"az-1\", \"az-2\", \"az-3\"]"));
+            }
+            topology.zones = names.clone();
+        }
+        if let Some(brokers) = &raw.get_ref().brokers_per_zone {
+            if *brokers.get_ref() == 0 || *brokers.get_ref() > BROKERS_PER_ZONE_MAX {
+                return Err(self.error(
+                    brokers.span(),
+                    format!("brokers_per_zone must be 1 to {BROKERS_PER_ZONE_MAX}"),
+                ));
+            }
+            topology.brokers_per_zone = *brokers.get_ref();
+        }
+        if let Some(controllers) = &raw.get_ref().controllers {
+            if *controllers.get_ref() != topology.zones.len() {
+                return Err(self
+                    .error(controllers.span(), format!("{} controllers cannot be laid out one per zone over {} zones", controllers.get_ref(), topology.zones.len()))
+                    .with_hint("the quorum has one controller per zone: leave `controllers` out or make it equal to the number of zones"));
+            }
+        }
+        Ok(topology)
+    }
+
+    fn topics(&self, raw: &RawScenario, topology: &Topology) -> Result<Vec<TopicSpec>, ScenarioError> {
+        let mut names = BTreeSet::new();
+        let mut topics = Vec::new();
+        for topic in &raw.topics {
+            let value = topic.get_ref();
+            if value.name.is_empty() || !names.insert(value.name.clone()) {
+                return Err(self.error(
+                    topic.span(),
+                    format!("topic name `{}` is empty or used twice", value.name),
+                ));
+            }
+            let partitions = *value.partitions.get_ref();
+            if partitions == 0 || partitions > PARTITIONS_MAX {
+                return Err(self.error(
+                    value.partitions.span(),
+                    format!("partitions must be 1 to {PARTITIONS_MAX}"),
+                ));
+            }
+            let replication_factor = value.replication_factor.as_ref().map_or(3, |rf| *rf.get_ref());
+            let replication_span = value
+                .replication_factor
+                .as_ref()
+                .map_or(topic.span(), |rf| rf.span());
+            if replication_factor == 0 || replication_factor > topology.zones.len() {
+                return Err(self
+                    .error(replication_span, format!("impossible topology: replication factor {replication_factor} needs {replication_factor} zones (one replica per zone), the topology has {}", topology.zones.len()))
+                    .with_hint("lower replication_factor or add zones to [topology]"));
+            }
+            let min_insync_replicas = value
+                .min_insync_replicas
+                .as_ref()
+                .map_or(2.min(replication_factor), |min| *min.get_ref());
+            if min_insync_replicas == 0 || min_insync_replicas > replication_factor {
+                let span = value
+                    .min_insync_replicas
+                    .as_ref()
+                    .map_or(topic.span(), |min| min.span());
+                return Err(self
+                    .error(span, format!("min_insync_replicas {min_insync_replicas} must be between 1 and the replication factor {replication_factor}"))
+                    .with_hint("Kora runs replication factor 3 with min_insync_replicas 2"));
+            }
+            topics.push(TopicSpec {
+                name: value.name.clone(),
+                partitions,
+                replication_factor,
+                min_insync_replicas,
+            });
+        }
+        Ok(topics)
+    }
+
+    fn target(
+        &self,
+        target: &Spanned<Target>,
+        kind: FaultKind,
+        topology: &Topology,
+    ) -> Result<Target, ScenarioError> {
+        let value = target.get_ref().clone();
+        if kind.targets_zone() != value.is_zone() {
+            let wanted = if kind.targets_zone() {
+                "a zone (\"zone:<name>\", \"zone-of-active-controller\" or \"random-zone\")"
+            } else {
+                "a node (not a zone)"
+            };
+            return Err(self
+                .error(
+                    target.span(),
+                    format!("fault `{kind}` needs {wanted}, got `{value}`"),
+                )
+                .with_hint(format!("a target is {TARGET_FORMS}")));
+        }
+        match &value {
+            Target::Zone(zone) if !topology.zones.contains(zone) => Err(self
+                .error(target.span(), format!("there is no zone `{zone}`"))
+                .with_hint(format!("the zones are {:?}", topology.zones))),
+            Target::Node(node) if !topology.nodes().iter().any(|plan| plan.name == *node) => {
+                let count = topology.zones.len() * topology.brokers_per_zone;
+                Err(self
+                    .error(target.span(), format!("there is no node `{node}`"))
+                    .with_hint(format!(
+                        "this topology has controller-1 to controller-{} and broker-1 to broker-{count}",
+                        topology.zones.len()
+                    )))
+            }
+            _ => Ok(value),
+        }
+    }
+
+    fn fault(
+        &self,
+        fault: &Spanned<RawFault>,
+        topology: &Topology,
+        run: &RunSpec,
+    ) -> Result<FaultSpec, ScenarioError> {
+        let raw = fault.get_ref();
+        let kind = raw.kind;
+        if raw.at.0 >= run.safety {
+            return Err(self
+                .error(fault.span(), format!("fault at {:?} is after the safety phase ends ({:?})", raw.at.0, run.safety))
+                .with_hint("faults happen in the safety phase; the liveness phase heals everything and checks convergence"));
+        }
+        let target = self.target(&raw.target, kind, topology)?;
+        let to = match (&raw.to, kind.needs_destination()) {
+            (Some(to), true) => Some(self.target(to, kind, topology)?),
+            (None, true) => {
+                return Err(self
+                    .error(
+                        fault.span(),
+                        format!("fault `{kind}` needs a `to` target (the other end of the link)"),
+                    )
+                    .with_hint("e.g. to = \"controllers\""))
+            }
+            (Some(to), false) => {
+                return Err(self
+                    .error(to.span(), format!("fault `{kind}` takes no `to` target"))
+                    .with_hint("only `partition` and `slow-link` have two ends"))
+            }
+            (None, false) => None,
+        };
+        let misplaced = |key: &str, allowed: FaultKind| {
+            self.error(fault.span(), format!("`{key}` does not apply to fault `{kind}`"))
+                .with_hint(format!("`{key}` belongs to `{allowed}` faults"))
+        };
+        if raw.one_way.is_some() && kind != FaultKind::Partition {
+            return Err(misplaced("one_way", FaultKind::Partition));
+        }
+        if raw.delay.is_some() && kind != FaultKind::SlowLink {
+            return Err(misplaced("delay", FaultKind::SlowLink));
+        }
+        if raw.latency_multiplier.is_some() && kind != FaultKind::DiskSlow {
+            return Err(misplaced("latency_multiplier", FaultKind::DiskSlow));
+        }
+        let latency_multiplier = raw.latency_multiplier.unwrap_or(20.0);
+        if !(latency_multiplier >= 1.0 && latency_multiplier.is_finite()) {
+            return Err(self
+                .error(fault.span(), "latency_multiplier must be a number of at least 1")
+                .with_hint("20 makes the disk 20 times slower"));
+        }
+        Ok(FaultSpec {
+            at: raw.at.0,
+            lasting: raw.lasting.map(|value| value.0),
+            action: FaultAction {
+                kind,
+                target,
+                to,
+                one_way: raw.one_way.unwrap_or(false),
+                delay: raw.delay.map_or(Duration::from_secs(2), |value| value.0),
+                latency_multiplier,
+            },
+        })
+    }
+
+    fn random_faults(&self, random: &Spanned<RawRandomFaults>) -> Result<RandomFaultSpec, ScenarioError> {
+        let raw = random.get_ref();
+        let kinds = raw.kinds.get_ref().clone();
+        if kinds.is_empty() {
+            return Err(self.error(raw.kinds.span(), "random_faults needs at least one kind"));
+        }
+        if kinds.contains(&FaultKind::Partition) {
+            return Err(self
+                .error(
+                    raw.kinds.span(),
+                    "`partition` cannot be drawn at random: which two sides to cut is a scenario's choice",
+                )
+                .with_hint("use `isolate` or `isolate-zone` here, or a fixed [[faults]] entry with `to`"));
+        }
+        if raw.duration_min.0 > raw.duration_max.0 || raw.mean_interval.0.is_zero() {
+            return Err(self
+                .error(
+                    random.span(),
+                    "duration_min must not exceed duration_max, and mean_interval must be positive",
+                )
+                .with_hint("e.g. mean_interval = \"20s\", duration_min = \"5s\", duration_max = \"30s\""));
+        }
+        Ok(RandomFaultSpec {
+            kinds,
+            mean_interval: raw.mean_interval.0,
+            duration_min: raw.duration_min.0,
+            duration_max: raw.duration_max.0,
+            budget: FaultBudget {
+                zones_affected_max: raw.zones_affected_max.unwrap_or(1),
+                nodes_down_max: raw.nodes_down_max.unwrap_or(2),
+            },
+            slow_link_delay: raw
+                .slow_link_delay
+                .map_or(Duration::from_secs(2), |value| value.0),
+            disk_latency_multiplier: raw.disk_latency_multiplier.unwrap_or(20.0),
+        })
+    }
+
+    fn expect(&self, raw: &RawScenario) -> Result<ExpectSpec, ScenarioError> {
+        let expect = &raw.expect;
+        let checkers = match &expect.checkers {
+            None => vec!["all".to_string()],
+            Some(names) => {
+                let known = checker_names();
+                if let Some(unknown) = names
+                    .get_ref()
+                    .iter()
+                    .find(|name| *name != "all" && !known.contains(&name.as_str()))
+                {
+                    return Err(self
+                        .error(names.span(), format!("unknown checker `{unknown}`"))
+                        .with_hint(format!("the checkers are \"all\" or any of {known:?}")));
+                }
+                names.get_ref().clone()
+            }
+        };
+        Ok(ExpectSpec {
+            checkers,
+            active_controller_within: expect.active_controller_within.map(|value| value.0),
+            stale_controller_steps_down_within: expect
+                .stale_controller_steps_down_within
+                .map(|value| value.0),
+            broker_fenced_within: expect.broker_fenced_within.map(|value| value.0),
+            converge: expect.converge.unwrap_or(true),
+            topics_survive: expect.topics_survive.unwrap_or(true),
+            no_false_alarms: expect.no_false_alarms.unwrap_or(false),
+            no_fencing: expect.no_fencing.unwrap_or(false),
+        })
+    }
+}

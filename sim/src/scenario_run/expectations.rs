@@ -1,0 +1,318 @@
+//! The scenario's own expectations (deadlines and end states), judged after the run from the
+//! trace and from what a client reads, the same way the checkers judge invariants.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use korasim_core::metadata::{FenceReason, MetadataRecord};
+use korasim_core::observe::Event;
+
+use super::inject::FiredFault;
+use crate::checkers::log_replay::LogReplay;
+use crate::scenario_file::{ExpectSpec, FaultKind};
+use crate::trace::{TraceEntry, TraceKind};
+use crate::world::Role;
+
+/// How long after a fault heals its effects may still show (a fence decided just before the
+/// heal, a controller change still settling).
+const AFTERMATH_GRACE: Duration = Duration::from_secs(15);
+
+/// Everything the judgement needs besides the trace.
+pub struct Judgement<'a> {
+    pub expect: &'a ExpectSpec,
+    pub fired: &'a [FiredFault],
+    pub session_timeout: Duration,
+    pub heartbeat_interval: Duration,
+    /// When the safety phase began (faults before it are the scenario's set-up).
+    pub safety_started: Duration,
+    /// When the liveness phase healed every fault still active.
+    pub safety_ended: Duration,
+    pub broker_nodes: BTreeMap<u32, String>,
+}
+
+/// Every broker fenced for silence, with the time the log first recorded it. Each batch counts
+/// once, at its first report: a controller re-applying its log after a restart reports old
+/// fences again, and those are not new fences.
+fn fences_for_silence(trace: &[TraceEntry]) -> Vec<(Duration, u32)> {
+    let mut replay = LogReplay::default();
+    let mut fences = Vec::new();
+    for entry in trace {
+        let Some(batch) = replay.next_batch(entry) else {
+            continue;
+        };
+        for record in batch.records {
+            if let MetadataRecord::FenceBroker {
+                broker,
+                reason: FenceReason::SessionExpired,
+                ..
+            } = record
+            {
+                fences.push((entry.at, *broker));
+            }
+        }
+    }
+    fences
+}
+
+impl Judgement<'_> {
+    /// When `fired` was actually healed: as scheduled, or when the liveness phase began.
+    fn healed_at(&self, fired: &FiredFault) -> Duration {
+        fired
+            .heal_at
+            .map_or(self.safety_ended, |heal| heal.min(self.safety_ended))
+    }
+
+    /// Every unmet expectation, as a sentence.
+    pub fn judge(&self, trace: &[TraceEntry]) -> Vec<String> {
+        let mut failures = Vec::new();
+        let fences = fences_for_silence(trace);
+        for fired in self.fired {
+            failures.extend(self.controller_takeover(fired, trace));
+            failures.extend(self.stale_controller_steps_down(fired, trace));
+            failures.extend(self.brokers_fenced(fired, trace, &fences));
+        }
+        failures.extend(self.false_alarms(trace, &fences));
+        failures
+    }
+
+    fn controller_takeover(&self, fired: &FiredFault, trace: &[TraceEntry]) -> Option<String> {
+        let within = self.expect.active_controller_within?;
+        let (old, old_term) = fired.active_controller_before.clone()?;
+        if !fired.took_active_controller || self.healed_at(fired) < fired.at + within {
+            return None;
+        }
+        let took_over = trace.iter().any(|entry| {
+            entry.at >= fired.at
+                && entry.at <= fired.at + within
+                && entry.node != old
+                && matches!(entry.kind, TraceKind::Node(Event::ControllerActivated { term }) if term > old_term)
+        });
+        (!took_over).then(|| {
+            format!(
+                "{} on {} at {:.3}s took out active controller {old} (term {old_term}); no other controller became active within {within:?}",
+                fired.action.kind,
+                fired.action.target,
+                fired.at.as_secs_f64()
+            )
+        })
+    }
+
+    fn stale_controller_steps_down(&self, fired: &FiredFault, trace: &[TraceEntry]) -> Option<String> {
+        let within = self.expect.stale_controller_steps_down_within?;
+        let cut_off = matches!(
+            fired.action.kind,
+            FaultKind::Isolate | FaultKind::IsolateZone | FaultKind::Partition
+        );
+        let (old, _) = fired.active_controller_before.clone()?;
+        if !cut_off || !fired.took_active_controller || self.healed_at(fired) < fired.at + within {
+            return None;
+        }
+        let stepped_down = trace.iter().any(|entry| {
+            entry.at >= fired.at
+                && entry.at <= fired.at + within
+                && entry.node == old
+                && matches!(entry.kind, TraceKind::Node(Event::ControllerDeactivated { .. }))
+        });
+        (!stepped_down).then(|| {
+            format!(
+                "active controller {old} was cut off at {:.3}s and did not step down within {within:?}",
+                fired.at.as_secs_f64()
+            )
+        })
+    }
+
+    /// A broker silenced for longer than the deadline must be fenced by then, and not before
+    /// its session could have expired.
+    fn brokers_fenced(
+        &self,
+        fired: &FiredFault,
+        trace: &[TraceEntry],
+        fences: &[(Duration, u32)],
+    ) -> Vec<String> {
+        let Some(mut within) = self.expect.broker_fenced_within else {
+            return Vec::new();
+        };
+        if matches!(fired.action.kind, FaultKind::Shutdown) {
+            return Vec::new();
+        }
+        if fired.took_active_controller {
+            // The successor gives every broker a fresh session, so the deadline starts over
+            // once it takes over.
+            within += self
+                .expect
+                .active_controller_within
+                .unwrap_or(Duration::from_secs(6));
+        }
+        if self.healed_at(fired) < fired.at + within {
+            return Vec::new();
+        }
+        let earliest = fired.at + self.session_timeout.saturating_sub(self.heartbeat_interval);
+        let base_within = self.expect.broker_fenced_within.unwrap_or(within);
+        let deadline = self.fence_deadline(fired.at + within, base_within, trace);
+        let mut failures = Vec::new();
+        for (broker, node) in &self.broker_nodes {
+            if !fired.silenced.contains(node) {
+                continue;
+            }
+            let fence = fences
+                .iter()
+                .find(|(at, fenced)| *at >= fired.at && fenced == broker)
+                .map(|(at, _)| *at);
+            match fence {
+                // A broker cut off shortly before may already be most of the way through its
+                // session; an early fence is then the earlier fault's doing.
+                Some(at) if at < earliest && !self.recently_silenced(node, fired) => failures.push(format!(
+                    "{node} was fenced at {:.3}s, before its session could have expired (silenced at {:.3}s)",
+                    at.as_secs_f64(),
+                    fired.at.as_secs_f64()
+                )),
+                Some(at) if at <= deadline => {}
+                _ => failures.push(format!(
+                    "{node} was silenced by {} at {:.3}s and not fenced by {:.3}s",
+                    fired.action.kind,
+                    fired.at.as_secs_f64(),
+                    deadline.as_secs_f64()
+                )),
+            }
+        }
+        failures
+    }
+
+    /// Whether another fault silenced `node` and healed less than a session timeout before
+    /// `fired` began.
+    fn recently_silenced(&self, node: &str, fired: &FiredFault) -> bool {
+        self.fired.iter().any(|other| {
+            !std::ptr::eq(other, fired)
+                && other.at <= fired.at
+                && other.silenced.iter().any(|name| name == node)
+                && self.healed_at(other) + self.session_timeout >= fired.at
+        })
+    }
+
+    /// A controller that takes over gives every broker a fresh session (as KRaft does), so each
+    /// takeover before the deadline pushes it to a full fencing deadline after the takeover.
+    fn fence_deadline(&self, initial: Duration, within: Duration, trace: &[TraceEntry]) -> Duration {
+        let mut deadline = initial;
+        for entry in trace {
+            if entry.at > deadline {
+                break;
+            }
+            if entry.at + within > deadline
+                && matches!(entry.kind, TraceKind::Node(Event::ControllerActivated { .. }))
+            {
+                deadline = entry.at + within;
+            }
+        }
+        deadline
+    }
+
+    /// With `no_false_alarms`, fencing and controller changes happen only during a fault or
+    /// its aftermath; with `no_fencing`, no broker is fenced for silence at all.
+    fn false_alarms(&self, trace: &[TraceEntry], fences: &[(Duration, u32)]) -> Vec<String> {
+        let mut failures = Vec::new();
+        let explained = |at: Duration| {
+            self.fired
+                .iter()
+                .any(|fired| at >= fired.at && at <= self.healed_at(fired) + AFTERMATH_GRACE)
+        };
+        for (at, broker) in fences.iter().filter(|(at, _)| *at >= self.safety_started) {
+            if self.expect.no_fencing {
+                failures.push(format!(
+                    "broker {broker} was fenced at {:.3}s; this scenario fences nobody",
+                    at.as_secs_f64()
+                ));
+            } else if self.expect.no_false_alarms && !explained(*at) {
+                failures.push(format!(
+                    "false alarm: broker {broker} fenced at {:.3}s with no fault to explain it",
+                    at.as_secs_f64()
+                ));
+            }
+        }
+        if self.expect.no_false_alarms {
+            for entry in trace
+                .iter()
+                .filter(|entry| entry.at >= self.safety_started && !explained(entry.at))
+            {
+                if let TraceKind::Node(Event::ControllerDeactivated { reason, .. }) = &entry.kind {
+                    failures.push(format!(
+                        "false alarm: {} stepped down at {:.3}s with no fault to explain it ({reason})",
+                        entry.node,
+                        entry.at.as_secs_f64()
+                    ));
+                }
+            }
+        }
+        failures
+    }
+}
+
+/// The cluster state at the end of the trace, replayed from the applied metadata batches.
+#[derive(Debug, Default)]
+pub struct ReplayedState {
+    pub fenced: BTreeMap<u32, bool>,
+    pub leaders: BTreeMap<(String, u32), Option<u32>>,
+}
+
+impl ReplayedState {
+    pub fn from_trace(trace: &[TraceEntry]) -> Self {
+        let mut replay = LogReplay::default();
+        let mut state = ReplayedState::default();
+        for entry in trace {
+            let Some(batch) = replay.next_batch(entry) else {
+                continue;
+            };
+            for record in batch.records {
+                match record {
+                    MetadataRecord::RegisterBroker { broker, .. }
+                    | MetadataRecord::FenceBroker { broker, .. } => {
+                        state.fenced.insert(*broker, true);
+                    }
+                    MetadataRecord::UnfenceBroker { broker, .. } => {
+                        state.fenced.insert(*broker, false);
+                    }
+                    MetadataRecord::CreateTopic { .. } => {}
+                    MetadataRecord::PartitionState(partition) => {
+                        state
+                            .leaders
+                            .insert((partition.topic.clone(), partition.partition), partition.leader);
+                    }
+                }
+            }
+        }
+        state
+    }
+
+    /// Sentences for everything that has not converged: a broker not registered or still
+    /// fenced, a partition without a leader.
+    pub fn unconverged(&self, brokers: &BTreeMap<u32, String>) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (broker, node) in brokers {
+            match self.fenced.get(broker) {
+                None => problems.push(format!("{node} never registered")),
+                Some(true) => problems.push(format!("{node} is still fenced")),
+                Some(false) => {}
+            }
+        }
+        let leaderless: Vec<String> = self
+            .leaders
+            .iter()
+            .filter(|(_, leader)| leader.is_none())
+            .map(|((topic, partition), _)| format!("{topic}-{partition}"))
+            .collect();
+        if !leaderless.is_empty() {
+            problems.push(format!("partitions without a leader: {}", leaderless.join(", ")));
+        }
+        problems
+    }
+}
+
+/// Broker id to node name, from the topology.
+pub fn broker_nodes(plans: &[crate::world::NodePlan]) -> BTreeMap<u32, String> {
+    plans
+        .iter()
+        .filter_map(|plan| match plan.role {
+            Role::Broker(id) => Some((id, plan.name.clone())),
+            _ => None,
+        })
+        .collect()
+}

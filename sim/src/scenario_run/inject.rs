@@ -1,0 +1,291 @@
+//! Applying a fault to the world and undoing it. Targets are resolved when the fault fires,
+//! so "active-controller" is whichever controller is active at that moment.
+
+use std::time::Duration;
+
+use super::expectations::ReplayedState;
+use crate::scenario_file::{FaultAction, FaultKind, Target};
+use crate::scenarios::probes::{active_controller, entries};
+use crate::world::{Link, Role, World};
+
+/// What one fault did, so that healing undoes exactly that.
+#[derive(Debug, Clone)]
+pub enum Applied {
+    Killed(Vec<String>),
+    ShutDown(Vec<String>),
+    ZoneLost(String),
+    Disconnected {
+        links: Vec<Link>,
+        description: String,
+    },
+    Delayed(Vec<(String, String)>),
+    DiskSlowed(Vec<String>),
+    DiskStalled(Vec<String>),
+    /// The target resolved to nothing (no active controller at that moment, say).
+    Nothing,
+}
+
+/// A fault as it fired: its resolved nodes and what to undo.
+#[derive(Debug, Clone)]
+pub struct FiredFault {
+    pub action: FaultAction,
+    pub at: Duration,
+    pub heal_at: Option<Duration>,
+    /// Every node the fault took down or cut off.
+    pub silenced: Vec<String>,
+    /// The active controller at the time, and whether the fault took it out.
+    pub active_controller_before: Option<(String, u64)>,
+    pub took_active_controller: bool,
+    pub applied: Applied,
+}
+
+/// Resolves `target` to node names.
+fn resolve_nodes(world: &World, target: &Target) -> Vec<String> {
+    let plans: Vec<_> = world
+        .node_names()
+        .into_iter()
+        .filter_map(|name| world.node_plan(&name).cloned())
+        .collect();
+    let controllers: Vec<String> = plans
+        .iter()
+        .filter(|plan| matches!(plan.role, Role::Controller(_)))
+        .map(|plan| plan.name.clone())
+        .collect();
+    let brokers: Vec<String> = plans
+        .iter()
+        .filter(|plan| matches!(plan.role, Role::Broker(_)))
+        .map(|plan| plan.name.clone())
+        .collect();
+    let choose = |names: &[String]| {
+        let index = world.random::<u64>() as usize % names.len().max(1);
+        names.get(index).cloned().into_iter().collect::<Vec<_>>()
+    };
+    match target {
+        Target::Node(name) => vec![name.clone()],
+        Target::Controllers => controllers,
+        Target::ActiveController => active_controller(world)
+            .map(|(name, _)| name)
+            .into_iter()
+            .collect(),
+        Target::RandomController => choose(&controllers),
+        Target::RandomBroker => choose(&brokers),
+        Target::Zone(_) | Target::ZoneOfActiveController | Target::RandomZone => resolve_zone(world, target)
+            .map(|zone| world.nodes_in_zone(&zone))
+            .unwrap_or_default(),
+    }
+}
+
+fn resolve_zone(world: &World, target: &Target) -> Option<String> {
+    let zones = &world.params().topology.zones;
+    match target {
+        Target::Zone(zone) => Some(zone.clone()),
+        Target::ZoneOfActiveController => {
+            let (controller, _) = active_controller(world)?;
+            world.node_plan(&controller).map(|plan| plan.zone.clone())
+        }
+        Target::RandomZone => Some(zones[world.random::<u64>() as usize % zones.len()].clone()),
+        _ => None,
+    }
+}
+
+/// Fires `action` now. Nodes already down, and brokers already fenced, are not counted as
+/// silenced by this fault: an earlier fault owns what happens to them.
+pub fn fire(
+    world: &World,
+    action: &FaultAction,
+    lasting: Option<Duration>,
+    silenced_by_active_faults: &[String],
+) -> FiredFault {
+    let at = world.elapsed();
+    let already_down: Vec<String> = world
+        .node_names()
+        .into_iter()
+        .filter(|name| world.is_down(name))
+        .collect();
+    let replayed = ReplayedState::from_trace(&entries(world));
+    let already_fenced = |name: &String| match world.node_plan(name).map(|plan| plan.role) {
+        Some(Role::Broker(id)) => replayed.fenced.get(&id).copied().unwrap_or(true),
+        _ => false,
+    };
+    let active_before = active_controller(world);
+    let targets = resolve_nodes(world, &action.target);
+    let (applied, silenced) = match action.kind {
+        FaultKind::Kill => {
+            let targets: Vec<String> = targets.into_iter().filter(|name| !world.is_down(name)).collect();
+            targets.iter().for_each(|name| world.kill(name));
+            (Applied::Killed(targets.clone()), targets)
+        }
+        FaultKind::Shutdown => {
+            let targets: Vec<String> = targets.into_iter().filter(|name| !world.is_down(name)).collect();
+            targets.iter().for_each(|name| world.request_shutdown(name));
+            (Applied::ShutDown(targets.clone()), targets)
+        }
+        FaultKind::LoseZone => match resolve_zone(world, &action.target) {
+            Some(zone) => {
+                let nodes = world.nodes_in_zone(&zone);
+                world.lose_zone(&zone);
+                (Applied::ZoneLost(zone), nodes)
+            }
+            None => (Applied::Nothing, Vec::new()),
+        },
+        FaultKind::IsolateZone => match resolve_zone(world, &action.target) {
+            Some(zone) => {
+                let nodes = world.nodes_in_zone(&zone);
+                let links = world.isolate_zone(&zone);
+                (
+                    Applied::Disconnected {
+                        links,
+                        description: format!("zone {zone} isolated"),
+                    },
+                    nodes,
+                )
+            }
+            None => (Applied::Nothing, Vec::new()),
+        },
+        FaultKind::Isolate => {
+            let mut links = Vec::new();
+            for name in &targets {
+                links.extend(world.isolate_node(name));
+            }
+            let description = format!("{} isolated", targets.join(", "));
+            (Applied::Disconnected { links, description }, targets)
+        }
+        FaultKind::Partition => {
+            let others = action
+                .to
+                .as_ref()
+                .map(|to| resolve_nodes(world, to))
+                .unwrap_or_default();
+            let from: Vec<&str> = targets.iter().map(String::as_str).collect();
+            let to: Vec<&str> = others.iter().map(String::as_str).collect();
+            let links = world.partition(&from, &to, action.one_way);
+            let arrow = if action.one_way { "->" } else { "<->" };
+            let description = format!("{} {arrow} {}", targets.join(","), others.join(","));
+            // A one-way cut silences nobody for certain; a two-way cut silences the first side
+            // towards the second.
+            let silenced = if action.one_way {
+                Vec::new()
+            } else {
+                targets.clone()
+            };
+            (Applied::Disconnected { links, description }, silenced)
+        }
+        FaultKind::SlowLink => {
+            let others = action
+                .to
+                .as_ref()
+                .map(|to| resolve_nodes(world, to))
+                .unwrap_or_default();
+            let mut pairs = Vec::new();
+            for from in &targets {
+                for to in &others {
+                    world.slow_link(from, to, action.delay);
+                    pairs.push((from.clone(), to.clone()));
+                }
+            }
+            (Applied::Delayed(pairs), Vec::new())
+        }
+        FaultKind::DiskSlow => {
+            targets
+                .iter()
+                .for_each(|name| world.slow_disk(name, action.latency_multiplier));
+            (Applied::DiskSlowed(targets), Vec::new())
+        }
+        FaultKind::DiskStall => {
+            targets.iter().for_each(|name| world.stall_disk(name));
+            (Applied::DiskStalled(targets), Vec::new())
+        }
+    };
+    let silenced: Vec<String> = silenced
+        .into_iter()
+        .filter(|name| {
+            !already_down.contains(name) && !already_fenced(name) && !silenced_by_active_faults.contains(name)
+        })
+        .collect();
+    let took_active_controller = match &active_before {
+        Some((controller, _)) => silenced.contains(controller) && !matches!(action.kind, FaultKind::Shutdown),
+        None => false,
+    };
+    if matches!(applied, Applied::Nothing) || targets_empty(&applied) {
+        world.note(format!(
+            "fault {} on {} found no target",
+            action.kind, action.target
+        ));
+    }
+    FiredFault {
+        action: action.clone(),
+        at,
+        heal_at: lasting.map(|lasting| at + lasting),
+        silenced,
+        active_controller_before: active_before,
+        took_active_controller,
+        applied,
+    }
+}
+
+fn targets_empty(applied: &Applied) -> bool {
+    match applied {
+        Applied::Killed(names)
+        | Applied::ShutDown(names)
+        | Applied::DiskSlowed(names)
+        | Applied::DiskStalled(names) => names.is_empty(),
+        Applied::Delayed(pairs) => pairs.is_empty(),
+        Applied::Disconnected { links, .. } => links.is_empty(),
+        Applied::ZoneLost(_) | Applied::Nothing => false,
+    }
+}
+
+impl FiredFault {
+    /// Nodes this fault keeps down (crashed, lost with their zone, or shut down).
+    pub fn nodes_held_down(&self, world: &World) -> Vec<String> {
+        match &self.applied {
+            Applied::Killed(names) | Applied::ShutDown(names) => names.clone(),
+            Applied::ZoneLost(zone) => world.nodes_in_zone(zone),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Nodes whose disk this fault keeps slow or stalled.
+    pub fn disks_held(&self) -> Vec<String> {
+        match &self.applied {
+            Applied::DiskSlowed(names) | Applied::DiskStalled(names) => names.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Undoes what `fired` did, except where another fault still active (`others`) holds the
+/// same node or disk: healing one of two overlapping faults must not undo the other.
+pub fn heal(world: &World, fired: &FiredFault, others: &[&FiredFault]) {
+    let held_down: Vec<String> = others
+        .iter()
+        .flat_map(|other| other.nodes_held_down(world))
+        .collect();
+    let disks_held: Vec<String> = others.iter().flat_map(|other| other.disks_held()).collect();
+    let restart = |name: &String| {
+        if !held_down.contains(name) {
+            world.restart(name);
+        }
+    };
+    match &fired.applied {
+        Applied::Killed(names) => names.iter().for_each(restart),
+        Applied::ShutDown(names) => {
+            for name in names.iter().filter(|name| !held_down.contains(name)) {
+                world.mark_stopped(name);
+                world.restart(name);
+            }
+        }
+        Applied::ZoneLost(zone) => world.restore_zone(zone, &held_down),
+        Applied::Disconnected { links, description } => world.reconnect(links, description),
+        Applied::Delayed(pairs) => {
+            for (from, to) in pairs {
+                world.slow_link(from, to, Duration::ZERO);
+            }
+        }
+        Applied::DiskSlowed(names) | Applied::DiskStalled(names) => names
+            .iter()
+            .filter(|name| !disks_held.contains(name))
+            .for_each(|name| world.heal_disk(name)),
+        Applied::Nothing => {}
+    }
+}

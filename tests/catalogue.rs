@@ -1,0 +1,58 @@
+//! Every scenario file of the catalogue, over many seeds, with every expectation and checker
+//! the file asks for. This is the chaos gate as a test; `korasim gate` runs the same runs.
+
+mod support;
+
+use std::path::PathBuf;
+
+use korasim_sim::scenario_file::load;
+use korasim_sim::scenario_run::run_scenario;
+use support::check_seeds;
+
+fn scenario_file(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(format!("{name}.toml"))
+}
+
+fn check_scenario(name: &str, default_seeds: u64) {
+    let spec = load(&scenario_file(name)).unwrap_or_else(|error| panic!("{error}"));
+    check_seeds("catalogue", &name.replace("-", "_"), default_seeds, |seed| {
+        run_scenario(&spec, seed)
+    });
+}
+
+macro_rules! catalogue_tests {
+    ($($test:ident => $file:literal, $seeds:literal;)*) => {
+        $(
+            #[test]
+            fn $test() {
+                check_scenario($file, $seeds);
+            }
+        )*
+
+        #[test]
+        fn every_scenario_file_has_a_test() {
+            let listed = [$($file),*];
+            let directory = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+            for file in korasim_sim::scenario_file::catalogue_files(&directory).unwrap() {
+                let name = file.file_stem().unwrap().to_str().unwrap().to_string();
+                assert!(listed.contains(&name.as_str()), "scenarios/{name}.toml has no test in tests/catalogue.rs");
+            }
+        }
+    };
+}
+
+catalogue_tests! {
+    broker_controlled_shutdown => "broker-controlled-shutdown", 10;
+    controller_failover => "controller-failover", 10;
+    controller_zone_isolated => "controller-zone-isolated", 10;
+    controller_zone_loss => "controller-zone-loss", 10;
+    controllers_restart_from_disk => "controllers-restart-from-disk", 10;
+    isolated_controller_steps_down => "isolated-controller-steps-down", 10;
+    one_way_partition => "one-way-partition", 10;
+    random_faults => "random-faults", 10;
+    silent_broker_fenced => "silent-broker-fenced", 10;
+    steady_quorum => "steady-quorum", 3;
+    swarm => "swarm", 10;
+}
