@@ -1,47 +1,34 @@
-//! `korasim`: run the scenario catalogue under the deterministic simulator.
+//! `korasim`: runs the scenario catalogue under the deterministic simulator.
+//!
+//! With no arguments it runs the chaos gate over the whole catalogue on a small number of
+//! seeds.
 
+mod catalogue;
+mod commands;
+mod logging;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use commands::gate::{GateOptions, Shard};
 
-use korasim_sim::run::RunReport;
-use korasim_sim::scenario_file::{load, load_catalogue, ScenarioSpec};
-use korasim_sim::scenario_run::run_scenario;
-
-type Scenario = ScenarioSpec;
-
-fn catalogue() -> Vec<ScenarioSpec> {
-    match load_catalogue(&PathBuf::from("scenarios")) {
-        Ok(catalogue) => catalogue,
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::exit(2);
-        }
-    }
-}
-
-fn find(name: &str) -> Option<ScenarioSpec> {
-    let path = if name.ends_with(".toml") {
-        PathBuf::from(name)
-    } else {
-        PathBuf::from("scenarios").join(format!("{name}.toml"))
-    };
-    match load(&path) {
-        Ok(spec) => Some(spec),
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::exit(2);
-        }
-    }
-}
+/// Seeds per scenario when the gate runs on defaults.
+const DEFAULT_GATE_SEEDS: u64 = 5;
 
 #[derive(Parser)]
 #[command(
     name = "korasim",
+    version,
     about = "Deterministic simulation testbed for a Kora-style Kafka platform"
 )]
 struct Cli {
+    /// Where the scenario files are.
+    #[arg(long, global = true, default_value = "scenarios")]
+    scenarios: PathBuf,
+    /// A readable log of the run (simulated time, node, event); RUST_LOG picks any other filter.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -50,111 +37,67 @@ struct Cli {
 enum Command {
     /// List every scenario with its description.
     List,
-    /// Run one scenario with one seed and print what happened.
+    /// Run one scenario with one seed; exit 0 if every check held, 1 if one failed, 2 on bad input.
     Run {
+        /// A scenario name from the catalogue, or the path of a .toml file.
         scenario: String,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Print the whole trace.
-        #[arg(short, long)]
-        verbose: bool,
+        /// Where to write the report (default: reports/runs/<scenario>/seed-<seed>).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
-    /// Run every scenario over many seeds; fail on any failing seed.
+    /// The chaos gate: every scenario over many seeds, in parallel; fails on any failing seed
+    /// or any run that does not replay to the same digest.
     Gate {
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = DEFAULT_GATE_SEEDS)]
         seeds: u64,
         #[arg(long, default_value_t = 1)]
         first_seed: u64,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Only these scenarios (repeatable).
+        #[arg(long = "scenario")]
+        only: Vec<String>,
+        /// Run shard K of N of the seeds, so N machines can share one gate.
+        #[arg(long, default_value = "1/1")]
+        shard: Shard,
     },
 }
 
-fn run_one(scenario: &Scenario, seed: u64) -> RunReport {
-    run_scenario(scenario, seed)
-}
-
-fn replay_line(scenario: &Scenario, seed: u64) -> String {
-    format!("cargo run --release -- run {} --seed {seed}", scenario.name)
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map(usize::from).unwrap_or(1)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Gate {
-        seeds: 5,
+    logging::install(cli.verbose);
+    let command = cli.command.unwrap_or(Command::Gate {
+        seeds: DEFAULT_GATE_SEEDS,
         first_seed: 1,
-    }) {
-        Command::List => {
-            for scenario in catalogue() {
-                println!("{:<32} {}", scenario.name, scenario.description);
-            }
-            ExitCode::SUCCESS
-        }
-        Command::Run {
-            scenario,
-            seed,
-            verbose,
-        } => {
-            let Some(scenario) = find(&scenario) else {
-                eprintln!("error: no scenario named {scenario:?}; `korasim list` shows them");
-                return ExitCode::from(2);
-            };
-            let report = run_one(&scenario, seed);
-            if verbose {
-                for entry in &report.trace {
-                    println!("{entry}");
-                }
-            }
-            println!(
-                "{} seed {}: {} | simulated {:.1}s in {:.2}s wall ({:.0}x) | {} messages | {} trace entries | digest {}",
-                scenario.name,
-                seed,
-                if report.passed() { "PASSED" } else { "FAILED" },
-                report.simulated.as_secs_f64(),
-                report.wall.as_secs_f64(),
-                report.simulated_seconds_per_wall_second(),
-                report.messages,
-                report.trace.len(),
-                report.digest
-            );
-            if report.passed() {
-                ExitCode::SUCCESS
-            } else {
-                println!("{}", report.failure_summary());
-                println!("replay: {}", replay_line(&scenario, seed));
-                ExitCode::from(1)
-            }
-        }
-        Command::Gate { seeds, first_seed } => {
-            let mut failures = Vec::new();
-            for scenario in catalogue() {
-                let mut simulated = 0.0;
-                let mut wall = 0.0;
-                let mut failed = 0;
-                for seed in first_seed..first_seed + seeds {
-                    let report = run_one(&scenario, seed);
-                    simulated += report.simulated.as_secs_f64();
-                    wall += report.wall.as_secs_f64();
-                    if !report.passed() {
-                        failed += 1;
-                        failures.push((replay_line(&scenario, seed), report.failure_summary()));
-                    }
-                }
-                println!(
-                    "{:<32} seeds {:>4}  failed {:>3}  seeds/min {:>7.1}  sim-s/wall-s {:>6.0}",
-                    scenario.name,
-                    seeds,
-                    failed,
-                    seeds as f64 * 60.0 / wall.max(1e-9),
-                    simulated / wall.max(1e-9)
-                );
-            }
-            for (line, summary) in &failures {
-                println!("\nFAILED: {summary}\nreplay: {line}");
-            }
-            if failures.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
-        }
+        jobs: None,
+        only: Vec::new(),
+        shard: Shard { index: 1, count: 1 },
+    });
+    match command {
+        Command::List => commands::list::list(&cli.scenarios),
+        Command::Run { scenario, seed, out } => commands::run::run(&cli.scenarios, &scenario, seed, out),
+        Command::Gate {
+            seeds,
+            first_seed,
+            jobs,
+            only,
+            shard,
+        } => commands::gate::gate(
+            &cli.scenarios,
+            GateOptions {
+                seeds,
+                first_seed,
+                jobs: jobs.unwrap_or_else(default_jobs),
+                scenarios: only,
+                shard,
+            },
+        ),
     }
 }

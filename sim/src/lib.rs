@@ -5,6 +5,7 @@
 pub mod checkers;
 pub mod devices;
 pub mod faults;
+pub mod report;
 pub mod run;
 pub mod scenario_file;
 pub mod scenario_run;

@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-/// A fault injected or healed, in the words an operator would use.
+/// A fault injected or healed, in the words an operator would use. Network cuts carry a
+/// label, and the entry that heals one carries the same label.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum FaultEvent {
     NodeKilled {
@@ -25,6 +26,12 @@ pub enum FaultEvent {
     /// The zone's nodes run but cannot reach or be reached from outside the zone.
     ZoneIsolated {
         zone: String,
+        label: String,
+    },
+    /// The node runs but cannot reach or be reached by any other node.
+    NodeIsolated {
+        node: String,
+        label: String,
     },
     /// Traffic from every node of `from` to every node of `to` is dropped (and back, unless
     /// `one_way`).
@@ -32,20 +39,21 @@ pub enum FaultEvent {
         from: Vec<String>,
         to: Vec<String>,
         one_way: bool,
+        label: String,
     },
-    /// Messages from `from` to `to` take `extra_delay_ms` longer.
+    /// The links one cut removed, named by its label, are restored.
+    PartitionHealed {
+        label: String,
+    },
+    /// Messages from `from` to `to` take `extra_delay_ms` longer (0: back to normal).
     LinkSlowed {
         from: String,
         to: String,
         extra_delay_ms: u64,
     },
-    /// The links one partition (or isolation) cut are restored.
-    PartitionHealed {
-        partition: String,
-    },
     /// Every partition and link delay removed.
     NetworkHealed,
-    /// A disk fault switched on (`fault` names it) or off.
+    /// A disk fault switched on (`fault` names it).
     DiskFault {
         node: String,
         fault: String,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::expectations::ReplayedState;
 use crate::scenario_file::{FaultAction, FaultKind, Target};
 use crate::scenarios::probes::{active_controller, entries};
-use crate::world::{Link, Role, World};
+use crate::world::{Cut, Role, World};
 
 /// What one fault did, so that healing undoes exactly that.
 #[derive(Debug, Clone)]
@@ -14,10 +14,7 @@ pub enum Applied {
     Killed(Vec<String>),
     ShutDown(Vec<String>),
     ZoneLost(String),
-    Disconnected {
-        links: Vec<Link>,
-        description: String,
-    },
+    Disconnected(Cut),
     Delayed(Vec<(String, String)>),
     DiskSlowed(Vec<String>),
     DiskStalled(Vec<String>),
@@ -132,24 +129,24 @@ pub fn fire(
             Some(zone) => {
                 let nodes = world.nodes_in_zone(&zone);
                 let links = world.isolate_zone(&zone);
-                (
-                    Applied::Disconnected {
-                        links,
-                        description: format!("zone {zone} isolated"),
-                    },
-                    nodes,
-                )
+                (Applied::Disconnected(links), nodes)
             }
             None => (Applied::Nothing, Vec::new()),
         },
-        FaultKind::Isolate => {
-            let mut links = Vec::new();
-            for name in &targets {
-                links.extend(world.isolate_node(name));
+        FaultKind::Isolate => match targets.as_slice() {
+            [name] => (Applied::Disconnected(world.isolate_node(name)), targets.clone()),
+            // Isolating several nodes cuts each from everyone (they cannot reach each other
+            // either), as one cut.
+            _ => {
+                let names: Vec<&str> = targets.iter().map(String::as_str).collect();
+                let everyone = world.node_names();
+                let everyone: Vec<&str> = everyone.iter().map(String::as_str).collect();
+                (
+                    Applied::Disconnected(world.partition(&names, &everyone, false)),
+                    targets.clone(),
+                )
             }
-            let description = format!("{} isolated", targets.join(", "));
-            (Applied::Disconnected { links, description }, targets)
-        }
+        },
         FaultKind::Partition => {
             let others = action
                 .to
@@ -158,9 +155,7 @@ pub fn fire(
                 .unwrap_or_default();
             let from: Vec<&str> = targets.iter().map(String::as_str).collect();
             let to: Vec<&str> = others.iter().map(String::as_str).collect();
-            let links = world.partition(&from, &to, action.one_way);
-            let arrow = if action.one_way { "->" } else { "<->" };
-            let description = format!("{} {arrow} {}", targets.join(","), others.join(","));
+            let cut = world.partition(&from, &to, action.one_way);
             // A one-way cut silences nobody for certain; a two-way cut silences the first side
             // towards the second.
             let silenced = if action.one_way {
@@ -168,7 +163,7 @@ pub fn fire(
             } else {
                 targets.clone()
             };
-            (Applied::Disconnected { links, description }, silenced)
+            (Applied::Disconnected(cut), silenced)
         }
         FaultKind::SlowLink => {
             let others = action
@@ -230,7 +225,7 @@ fn targets_empty(applied: &Applied) -> bool {
         | Applied::DiskSlowed(names)
         | Applied::DiskStalled(names) => names.is_empty(),
         Applied::Delayed(pairs) => pairs.is_empty(),
-        Applied::Disconnected { links, .. } => links.is_empty(),
+        Applied::Disconnected(cut) => cut.links.is_empty(),
         Applied::ZoneLost(_) | Applied::Nothing => false,
     }
 }
@@ -276,7 +271,7 @@ pub fn heal(world: &World, fired: &FiredFault, others: &[&FiredFault]) {
             }
         }
         Applied::ZoneLost(zone) => world.restore_zone(zone, &held_down),
-        Applied::Disconnected { links, description } => world.reconnect(links, description),
+        Applied::Disconnected(cut) => world.reconnect(cut),
         Applied::Delayed(pairs) => {
             for (from, to) in pairs {
                 world.slow_link(from, to, Duration::ZERO);

@@ -52,6 +52,13 @@ impl Default for WorldParams {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Link(NodeId, NodeId);
 
+/// The links one fault cut, and the label its trace entries carry.
+#[derive(Debug, Clone)]
+pub struct Cut {
+    pub links: Vec<Link>,
+    pub label: String,
+}
+
 /// A node of the world.
 struct SimNode {
     plan: NodePlan,
@@ -290,10 +297,11 @@ impl World {
     }
 
     /// Cuts `zone` off from the rest of the region, both ways; its nodes keep running.
-    /// Returns the links cut, for [`World::reconnect`].
-    pub fn isolate_zone(&self, zone: &str) -> Vec<Link> {
+    pub fn isolate_zone(&self, zone: &str) -> Cut {
+        let label = format!("zone {zone} isolated");
         self.fault(FaultEvent::ZoneIsolated {
             zone: zone.to_string(),
+            label: label.clone(),
         });
         let inside = self.nodes_in_zone(zone);
         let outside: Vec<String> = self
@@ -301,34 +309,41 @@ impl World {
             .into_iter()
             .filter(|name| !inside.contains(name))
             .collect();
-        self.clog(&inside, &outside, false)
+        self.clog(&inside, &outside, false, label)
     }
 
     /// Drops traffic from every node of `from` to every node of `to` (and back unless
-    /// `one_way`). Returns the links cut, for [`World::reconnect`].
-    pub fn partition(&self, from: &[&str], to: &[&str], one_way: bool) -> Vec<Link> {
+    /// `one_way`).
+    pub fn partition(&self, from: &[&str], to: &[&str], one_way: bool) -> Cut {
         let from: Vec<String> = from.iter().map(|name| name.to_string()).collect();
         let to: Vec<String> = to.iter().map(|name| name.to_string()).collect();
+        let arrow = if one_way { "->" } else { "<->" };
+        let label = format!("{} {arrow} {}", from.join(","), to.join(","));
         self.fault(FaultEvent::Partitioned {
             from: from.clone(),
             to: to.clone(),
             one_way,
+            label: label.clone(),
         });
-        self.clog(&from, &to, one_way)
+        self.clog(&from, &to, one_way, label)
     }
 
     /// Cuts one node off from every other node, both ways.
-    pub fn isolate_node(&self, name: &str) -> Vec<Link> {
+    pub fn isolate_node(&self, name: &str) -> Cut {
+        let label = format!("{name} isolated");
+        self.fault(FaultEvent::NodeIsolated {
+            node: name.to_string(),
+            label: label.clone(),
+        });
         let others: Vec<String> = self
             .node_names()
             .into_iter()
             .filter(|other| other != name)
             .collect();
-        let others: Vec<&str> = others.iter().map(String::as_str).collect();
-        self.partition(&[name], &others, false)
+        self.clog(&[name.to_string()], &others, false, label)
     }
 
-    fn clog(&self, from: &[String], to: &[String], one_way: bool) -> Vec<Link> {
+    fn clog(&self, from: &[String], to: &[String], one_way: bool, label: String) -> Cut {
         let network = NetSim::current();
         let mut clogged = lock(&self.state.clogged_links);
         let mut links = Vec::new();
@@ -345,17 +360,17 @@ impl World {
             network.clog_link(link.0, link.1);
             *clogged.entry((link.0, link.1)).or_default() += 1;
         }
-        links
+        Cut { links, label }
     }
 
-    /// Restores links cut by one fault; a link that another fault also cut stays cut.
-    pub fn reconnect(&self, links: &[Link], description: &str) {
+    /// Restores the links one fault cut; a link that another fault also cut stays cut.
+    pub fn reconnect(&self, cut: &Cut) {
         self.fault(FaultEvent::PartitionHealed {
-            partition: description.to_string(),
+            label: cut.label.clone(),
         });
         let network = NetSim::current();
         let mut clogged = lock(&self.state.clogged_links);
-        for link in links {
+        for link in &cut.links {
             if let Some(count) = clogged.get_mut(&(link.0, link.1)) {
                 *count -= 1;
                 if *count == 0 {

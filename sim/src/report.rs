@@ -1,0 +1,281 @@
+//! Turns a run into the report people read: fault bands, marks for controller changes,
+//! leadership changes and fencing, series over simulated time, and the verdicts. Everything
+//! is derived from the trace, so a report never shows what the system claims about itself
+//! beyond what it reported as it ran.
+
+use std::collections::BTreeMap;
+
+use korasim_core::metadata::MetadataRecord;
+use korasim_core::observe::Event;
+use korasim_reports::{FaultRecord, MarkRecord, RunRecord, Series, ViolationRecord};
+
+use crate::checkers::log_replay::LogReplay;
+use crate::faults::FaultEvent;
+use crate::run::RunReport;
+use crate::trace::{TraceEntry, TraceKind};
+
+/// What a report needs besides the run itself.
+pub struct ReportContext<'a> {
+    pub scenario: &'a str,
+    pub description: &'a str,
+    pub replay: String,
+}
+
+/// The report of `run`.
+pub fn run_record(run: &RunReport, context: &ReportContext<'_>) -> RunRecord {
+    RunRecord {
+        scenario: context.scenario.to_string(),
+        description: context.description.to_string(),
+        seed: run.seed,
+        passed: run.passed(),
+        digest: run.digest.clone(),
+        simulated_seconds: run.simulated.as_secs_f64(),
+        wall_seconds: run.wall.as_secs_f64(),
+        replay: context.replay.clone(),
+        violations: run
+            .violations
+            .iter()
+            .map(|violation| ViolationRecord {
+                checker: violation.checker().to_string(),
+                at_seconds: violation.at().as_secs_f64(),
+                message: violation.to_string(),
+            })
+            .collect(),
+        expectation_failures: run
+            .expectation_failure
+            .iter()
+            .flat_map(|failure| failure.lines().map(str::to_string))
+            .collect(),
+        faults: fault_bands(&run.trace),
+        mitigations: Vec::new(),
+        marks: marks(&run.trace),
+        series: vec![unfenced_brokers(&run.trace)],
+        counters: vec![
+            ("messages".to_string(), run.messages),
+            ("trace entries".to_string(), run.trace.len() as u64),
+        ],
+    }
+}
+
+/// What opens a band, the key that closes it, and its label.
+fn band_opening(fault: &FaultEvent) -> Option<(String, String, String)> {
+    let opened = match fault {
+        FaultEvent::NodeKilled { node } => (format!("node {node}"), "node killed".to_string(), node.clone()),
+        FaultEvent::ShutdownRequested { node } => {
+            (format!("node {node}"), "shut down".to_string(), node.clone())
+        }
+        FaultEvent::ZoneLost { zone } => (format!("zone {zone}"), "zone lost".to_string(), zone.clone()),
+        FaultEvent::ZoneIsolated { label, zone } => {
+            (format!("cut {label}"), "zone isolated".to_string(), zone.clone())
+        }
+        FaultEvent::NodeIsolated { label, node } => {
+            (format!("cut {label}"), "node isolated".to_string(), node.clone())
+        }
+        FaultEvent::Partitioned { label, .. } => {
+            (format!("cut {label}"), "partition".to_string(), label.clone())
+        }
+        FaultEvent::LinkSlowed {
+            from,
+            to,
+            extra_delay_ms,
+        } if *extra_delay_ms > 0 => (
+            format!("link {from} {to}"),
+            format!("link +{extra_delay_ms} ms"),
+            format!("{from} -> {to}"),
+        ),
+        FaultEvent::DiskFault { node, fault } => {
+            (format!("disk {node}"), format!("disk {fault}"), node.clone())
+        }
+        _ => return None,
+    };
+    Some(opened)
+}
+
+/// The keys of the bands `fault` closes (`None`: every network band).
+fn band_closing(fault: &FaultEvent) -> Option<Vec<String>> {
+    let keys = match fault {
+        FaultEvent::NodeRestarted { node } => vec![format!("node {node}")],
+        FaultEvent::ZoneRestored { zone } => vec![format!("zone {zone}")],
+        FaultEvent::PartitionHealed { label } => vec![format!("cut {label}")],
+        FaultEvent::LinkSlowed {
+            from,
+            to,
+            extra_delay_ms: 0,
+        } => vec![format!("link {from} {to}")],
+        FaultEvent::DiskHealed { node } => vec![format!("disk {node}")],
+        FaultEvent::NetworkHealed => return None,
+        _ => Vec::new(),
+    };
+    Some(keys)
+}
+
+/// Faults as bands from injection to healing. The nodes of a lost zone are shown as the zone.
+fn fault_bands(trace: &[TraceEntry]) -> Vec<FaultRecord> {
+    let mut bands: Vec<FaultRecord> = Vec::new();
+    let mut open: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut zone_event_at = None;
+    for entry in trace {
+        let TraceKind::Fault(fault) = &entry.kind else {
+            continue;
+        };
+        let at = entry.at.as_secs_f64();
+        if matches!(
+            fault,
+            FaultEvent::ZoneLost { .. } | FaultEvent::ZoneRestored { .. }
+        ) {
+            zone_event_at = Some(entry.at);
+        }
+        let part_of_zone_event = zone_event_at == Some(entry.at)
+            && matches!(
+                fault,
+                FaultEvent::NodeKilled { .. } | FaultEvent::NodeRestarted { .. }
+            );
+        if part_of_zone_event {
+            continue;
+        }
+        if let Some((key, kind, target)) = band_opening(fault) {
+            open.entry(key).or_default().push(bands.len());
+            bands.push(FaultRecord {
+                start_seconds: at,
+                end_seconds: None,
+                kind,
+                target,
+            });
+            continue;
+        }
+        let closing: Vec<String> = match band_closing(fault) {
+            Some(keys) => keys,
+            None => open
+                .keys()
+                .filter(|key| key.starts_with("cut ") || key.starts_with("link "))
+                .cloned()
+                .collect(),
+        };
+        for key in closing {
+            if let Some(indexes) = open.remove(&key) {
+                for index in indexes {
+                    bands[index].end_seconds = Some(at);
+                }
+            }
+        }
+    }
+    bands
+}
+
+fn mark(entry: &TraceEntry, kind: &str, node: &str, detail: String) -> MarkRecord {
+    MarkRecord {
+        at_seconds: entry.at.as_secs_f64(),
+        kind: kind.to_string(),
+        node: node.to_string(),
+        detail,
+    }
+}
+
+/// Controller changes (from the controllers' reports) and leadership changes and fencing
+/// (from the metadata log, each batch once).
+fn marks(trace: &[TraceEntry]) -> Vec<MarkRecord> {
+    let mut marks = Vec::new();
+    let mut replay = LogReplay::default();
+    let mut leaders: BTreeMap<(String, u32), Option<u32>> = BTreeMap::new();
+    for entry in trace {
+        match &entry.kind {
+            TraceKind::Node(Event::ControllerActivated { term }) => {
+                marks.push(mark(
+                    entry,
+                    "controller",
+                    &entry.node,
+                    format!("active in term {term}"),
+                ));
+            }
+            TraceKind::Node(Event::ControllerDeactivated { term, reason }) => {
+                marks.push(mark(
+                    entry,
+                    "controller",
+                    &entry.node,
+                    format!("stepped down from term {term}: {reason}"),
+                ));
+            }
+            _ => {}
+        }
+        let Some(batch) = replay.next_batch(entry) else {
+            continue;
+        };
+        for record in batch.records {
+            match record {
+                MetadataRecord::FenceBroker { broker, reason, .. } => {
+                    marks.push(mark(
+                        entry,
+                        "fence",
+                        &format!("broker-{broker}"),
+                        format!("fenced ({reason:?}) at offset {}", batch.offset),
+                    ));
+                }
+                MetadataRecord::UnfenceBroker { broker, .. } => {
+                    marks.push(mark(
+                        entry,
+                        "unfence",
+                        &format!("broker-{broker}"),
+                        format!("unfenced at offset {}", batch.offset),
+                    ));
+                }
+                MetadataRecord::PartitionState(state) => {
+                    let key = (state.topic.clone(), state.partition);
+                    let previous = leaders.insert(key, state.leader);
+                    if previous.is_some() && previous != Some(state.leader) {
+                        let node = state
+                            .leader
+                            .map_or("none".to_string(), |leader| format!("broker-{leader}"));
+                        let detail = format!(
+                            "{}-{} led by {node} in epoch {}",
+                            state.topic, state.partition, state.leader_epoch
+                        );
+                        marks.push(mark(entry, "leader", &node, detail));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    marks
+}
+
+/// Unfenced brokers over time, a step series from the metadata log.
+fn unfenced_brokers(trace: &[TraceEntry]) -> Series {
+    let mut replay = LogReplay::default();
+    let mut fenced: BTreeMap<u32, bool> = BTreeMap::new();
+    let mut points = vec![(0.0, 0.0)];
+    for entry in trace {
+        let Some(batch) = replay.next_batch(entry) else {
+            continue;
+        };
+        for record in batch.records {
+            match record {
+                MetadataRecord::RegisterBroker { broker, .. }
+                | MetadataRecord::FenceBroker { broker, .. } => {
+                    fenced.insert(*broker, true);
+                }
+                MetadataRecord::UnfenceBroker { broker, .. } => {
+                    fenced.insert(*broker, false);
+                }
+                _ => {}
+            }
+        }
+        let unfenced = fenced.values().filter(|fenced| !**fenced).count() as f64;
+        let at = entry.at.as_secs_f64();
+        if let Some(&(_, previous)) = points.last() {
+            if previous != unfenced {
+                // A step: hold the old value until just now.
+                points.push((at, previous));
+                points.push((at, unfenced));
+            }
+        }
+    }
+    if let (Some(&(_, last)), Some(end)) = (points.last(), trace.last()) {
+        points.push((end.at.as_secs_f64(), last));
+    }
+    Series {
+        name: "unfenced brokers".to_string(),
+        unit: "brokers".to_string(),
+        points,
+    }
+}

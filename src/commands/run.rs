@@ -1,0 +1,85 @@
+//! `korasim run`: one scenario, one seed, a summary and a report.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use korasim_reports::{default_run_dir, write_run, RunRecord};
+use korasim_sim::report::{run_record, ReportContext};
+use korasim_sim::scenario_file::ScenarioSpec;
+use korasim_sim::scenario_run::run_scenario;
+
+use super::{exit, replay_line, BAD_INPUT, FAILED, PASSED};
+use crate::catalogue::find;
+
+/// Runs `spec` with `seed` and builds its report.
+pub fn run_and_report(spec: &ScenarioSpec, seed: u64) -> RunRecord {
+    let report = run_scenario(spec, seed);
+    let context = ReportContext {
+        scenario: &spec.name,
+        description: &spec.description,
+        replay: replay_line(&spec.name, seed),
+    };
+    run_record(&report, &context)
+}
+
+pub fn run(directory: &Path, scenario: &str, seed: u64, out: Option<PathBuf>) -> ExitCode {
+    let spec = match find(directory, scenario) {
+        Ok(spec) => spec,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return exit(BAD_INPUT);
+        }
+    };
+    let record = run_and_report(&spec, seed);
+    let out = out.unwrap_or_else(|| default_run_dir(Path::new("."), &spec.name, seed));
+    print_summary(&record);
+    match write_run(&out, &record) {
+        Ok(files) => {
+            let names: Vec<String> = files.iter().map(|file| file.display().to_string()).collect();
+            println!("report: {}", names.join(", "));
+        }
+        Err(error) => eprintln!(
+            "warning: could not write the report to {}: {error}",
+            out.display()
+        ),
+    }
+    if record.passed {
+        exit(PASSED)
+    } else {
+        println!("\nreplay: {}", record.replay);
+        exit(FAILED)
+    }
+}
+
+fn print_summary(record: &RunRecord) {
+    let verdict = if record.passed { "PASSED" } else { "FAILED" };
+    println!("{} seed {}: {verdict}", record.scenario, record.seed);
+    println!(
+        "  simulated {:.1} s in {:.2} s of wall time ({:.0} simulated seconds per wall second)",
+        record.simulated_seconds,
+        record.wall_seconds,
+        record.simulated_seconds / record.wall_seconds.max(1e-9)
+    );
+    println!(
+        "  faults injected: {}   detections and mitigations: {}   marks: {}",
+        record.faults.len(),
+        record.mitigations.len(),
+        record.marks.len()
+    );
+    for (name, value) in &record.counters {
+        println!("  {name}: {value}");
+    }
+    println!("  digest: {}", record.digest);
+    if record.violations.is_empty() {
+        println!("  checks: every invariant held");
+    }
+    for violation in &record.violations {
+        println!(
+            "  invariant broken [{}]: {}",
+            violation.checker, violation.message
+        );
+    }
+    for failure in &record.expectation_failures {
+        println!("  expectation not met: {failure}");
+    }
+}

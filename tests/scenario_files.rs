@@ -1,0 +1,1037 @@
+//! Scenario files (`scenarios/*.toml`): every file of the catalogue parses, the example of
+//! `scenarios/REFERENCE.md` parses, and a malformed file is rejected with its file, line,
+//! column, a message naming the problem and (where the parser has one) a hint. The last
+//! tests hold the `korasim run` contract: bad input exits with status 2 and says where.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use korasim_sim::scenario_file::{catalogue_files, load, load_catalogue, parse, ScenarioError, Target};
+
+fn scenarios_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+/// The path every malformed text below claims to come from; its stem matches `name = "bad"`.
+const BAD_FILE: &str = "scenarios/bad.toml";
+
+/// One scenario text from its lines, so that a test can show each line's number next to it.
+fn lines(lines: &[&str]) -> String {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    text
+}
+
+/// Parses `text` as `scenarios/bad.toml`, which must fail.
+fn rejected(text: &str) -> ScenarioError {
+    match parse(Path::new(BAD_FILE), text) {
+        Ok(spec) => panic!("expected an error, the text parsed as {spec:#?}\n{text}"),
+        Err(error) => error,
+    }
+}
+
+/// What an error must say: where, what (each of `message` must appear in the message) and, when
+/// `hint` is given, that there is a hint containing it.
+struct Expected<'a> {
+    line: usize,
+    column: Option<usize>,
+    message: &'a [&'a str],
+    hint: Option<&'a str>,
+}
+
+#[track_caller]
+fn assert_error(error: &ScenarioError, expected: Expected) {
+    let shown = format!("{error}\n({error:?})");
+    assert_eq!(error.file, Path::new(BAD_FILE), "wrong file in {shown}");
+    assert_eq!(error.line, expected.line, "wrong line in {shown}");
+    if let Some(column) = expected.column {
+        assert_eq!(error.column, column, "wrong column in {shown}");
+    }
+    for needle in expected.message {
+        assert!(error.message.contains(needle), "message lacks {needle:?}: {shown}");
+    }
+    if let Some(needle) = expected.hint {
+        let hint = error.hint.as_deref().unwrap_or_else(|| panic!("no hint: {shown}"));
+        assert!(hint.contains(needle), "hint lacks {needle:?}: {shown}");
+    }
+    // The one-line form a terminal shows starts with `file:line:column: message`.
+    let located = format!("{BAD_FILE}:{}:{}: ", error.line, error.column);
+    assert!(error.to_string().starts_with(&located), "display is not located: {shown}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files that parse
+
+#[test]
+fn every_file_of_the_catalogue_parses() {
+    let files = catalogue_files(&scenarios_dir()).expect("the scenarios directory is readable");
+    assert!(!files.is_empty(), "no scenario files in {}", scenarios_dir().display());
+    for file in &files {
+        let spec = load(file).unwrap_or_else(|error| panic!("{error}"));
+        let stem = file.file_stem().and_then(|stem| stem.to_str()).unwrap();
+        assert_eq!(spec.name, stem);
+        assert_eq!(spec.file, *file);
+        assert!(!spec.description.is_empty(), "{} has an empty description", file.display());
+    }
+    let catalogue = load_catalogue(&scenarios_dir()).unwrap_or_else(|error| panic!("{error}"));
+    let names: Vec<&str> = catalogue.iter().map(|spec| spec.name.as_str()).collect();
+    let stems: Vec<&str> = files
+        .iter()
+        .map(|file| file.file_stem().and_then(|stem| stem.to_str()).unwrap())
+        .collect();
+    assert_eq!(names, stems, "the catalogue is every file, in name order");
+}
+
+#[test]
+fn a_minimal_file_gets_the_documented_defaults() {
+    let text = lines(&[
+        /* 1 */ r#"name = "bad""#,
+        /* 2 */ r#"description = "only what is required""#,
+        /* 3 */ r#"[run]"#,
+        /* 4 */ r#"safety = "1m""#,
+        /* 5 */ r#"liveness = "2m 30s""#,
+    ]);
+    let spec = parse(Path::new(BAD_FILE), &text).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(spec.topology.zones, ["az-1", "az-2", "az-3"]);
+    assert_eq!(spec.topology.brokers_per_zone, 2);
+    assert!(spec.topics.is_empty());
+    assert_eq!(spec.workload.topic_churn_every, None);
+    assert_eq!(spec.run.safety, Duration::from_secs(60));
+    assert_eq!(spec.run.liveness, Duration::from_secs(150));
+    assert_eq!(spec.run.startup_deadline, Duration::from_secs(20));
+    assert!(spec.faults.is_empty());
+    assert!(spec.random_faults.is_none());
+    assert!(spec.swarm.is_none());
+    assert!(!spec.buggify);
+    assert_eq!(spec.expect.checkers, ["all"]);
+    assert_eq!(spec.expect.active_controller_within, None);
+    assert_eq!(spec.expect.stale_controller_steps_down_within, None);
+    assert_eq!(spec.expect.broker_fenced_within, None);
+    assert!(spec.expect.converge);
+    assert!(spec.expect.topics_survive);
+    assert!(!spec.expect.no_false_alarms);
+    assert!(!spec.expect.no_fencing);
+}
+
+#[test]
+fn topic_fault_and_random_fault_defaults() {
+    let text = lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "defaults of the tables that have them""#,
+        /*  3 */ r#"[[topics]]"#,
+        /*  4 */ r#"name = "orders""#,
+        /*  5 */ r#"partitions = 12"#,
+        /*  6 */ r#"[run]"#,
+        /*  7 */ r#"safety = "60s""#,
+        /*  8 */ r#"liveness = "30s""#,
+        /*  9 */ r#"[[faults]]"#,
+        /* 10 */ r#"at = "10s""#,
+        /* 11 */ r#"kind = "slow-link""#,
+        /* 12 */ r#"target = "random-broker""#,
+        /* 13 */ r#"to = "controllers""#,
+        /* 14 */ r#"[random_faults]"#,
+        /* 15 */ r#"kinds = ["kill", "disk-slow"]"#,
+        /* 16 */ r#"mean_interval = "20s""#,
+        /* 17 */ r#"duration_min = "1.5s""#,
+        /* 18 */ r#"duration_max = "30s""#,
+    ]);
+    let spec = parse(Path::new(BAD_FILE), &text).unwrap_or_else(|error| panic!("{error}"));
+    let topic = &spec.topics[0];
+    assert_eq!((topic.replication_factor, topic.min_insync_replicas), (3, 2));
+    let fault = &spec.faults[0];
+    assert_eq!(fault.lasting, None, "no `for`: the fault lasts until the liveness phase");
+    assert_eq!(fault.action.target, Target::RandomBroker);
+    assert_eq!(fault.action.to, Some(Target::Controllers));
+    assert_eq!(fault.action.delay, Duration::from_secs(2));
+    assert!(!fault.action.one_way);
+    let random = spec.random_faults.expect("random faults");
+    assert_eq!(random.duration_min, Duration::from_millis(1500));
+    assert_eq!(random.budget.zones_affected_max, 1);
+    assert_eq!(random.budget.nodes_down_max, 2);
+    assert_eq!(random.slow_link_delay, Duration::from_secs(2));
+    assert_eq!(random.disk_latency_multiplier, 20.0);
+}
+
+/// The complete example of `scenarios/REFERENCE.md` (every ```toml block that is a whole file,
+/// i.e. starts with `name = `) parses, so the page cannot drift from the parser.
+#[test]
+fn the_reference_example_parses() {
+    let reference = scenarios_dir().join("REFERENCE.md");
+    let page = std::fs::read_to_string(&reference).expect("scenarios/REFERENCE.md exists");
+    let mut examples = 0;
+    for block in page.split("```toml\n").skip(1) {
+        let block = block.split("```").next().unwrap_or_default();
+        let Some(name) = block
+            .strip_prefix("name = \"")
+            .and_then(|rest| rest.split('"').next())
+        else {
+            continue;
+        };
+        let file = PathBuf::from("scenarios").join(format!("{name}.toml"));
+        let spec = parse(&file, block).unwrap_or_else(|error| panic!("REFERENCE.md example: {error}"));
+        assert!(!spec.faults.is_empty());
+        examples += 1;
+    }
+    assert!(examples >= 1, "REFERENCE.md has no complete ```toml example");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Malformed files: where and what
+
+#[test]
+fn unknown_top_level_key() {
+    let error = rejected(&lines(&[
+        /* 1 */ r#"name = "bad""#,
+        /* 2 */ r#"description = "a typo at the top level""#,
+        /* 3 */ r#"buggyfy = true"#,
+        /* 4 */ r#"[run]"#,
+        /* 5 */ r#"safety = "60s""#,
+        /* 6 */ r#"liveness = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 3,
+            column: Some(1),
+            message: &["unknown field `buggyfy`", "`buggify`"],
+            hint: Some("REFERENCE.md"),
+        },
+    );
+}
+
+/// TOML puts a key written after a table header into that table: a top-level key must come
+/// before the first `[table]`.
+#[test]
+fn top_level_key_after_a_table_belongs_to_that_table() {
+    let error = rejected(&lines(&[
+        /* 1 */ r#"name = "bad""#,
+        /* 2 */ r#"description = "buggify written under [run]""#,
+        /* 3 */ r#"[run]"#,
+        /* 4 */ r#"safety = "60s""#,
+        /* 5 */ r#"liveness = "30s""#,
+        /* 6 */ r#"buggify = true"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 6,
+            column: Some(1),
+            message: &["unknown field `buggify`", "`startup_deadline`"],
+            hint: Some("REFERENCE.md"),
+        },
+    );
+}
+
+#[test]
+fn unknown_key_in_a_fault() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a typo in a fault""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "kill""#,
+        /* 10 */ r#"target = "broker-1""#,
+        /* 11 */ r#"durtion = "5s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 11,
+            column: Some(1),
+            message: &["unknown field `durtion`", "`for`"],
+            hint: Some("REFERENCE.md"),
+        },
+    );
+}
+
+#[test]
+fn wrong_type() {
+    let error = rejected(&lines(&[
+        /* 1 */ r#"name = "bad""#,
+        /* 2 */ r#"description = "a count written as a word""#,
+        /* 3 */ r#"[[topics]]"#,
+        /* 4 */ r#"name = "orders""#,
+        /* 5 */ r#"partitions = "twelve""#,
+        /* 6 */ r#"[run]"#,
+        /* 7 */ r#"safety = "60s""#,
+        /* 8 */ r#"liveness = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 5,
+            column: Some(14),
+            message: &["invalid type", "\"twelve\"", "u32"],
+            hint: Some("counts are bare numbers"),
+        },
+    );
+}
+
+#[test]
+fn duration_written_as_a_number() {
+    let error = rejected(&lines(&[
+        /* 1 */ r#"name = "bad""#,
+        /* 2 */ r#"description = "a duration without quotes or unit""#,
+        /* 3 */ r#"[run]"#,
+        /* 4 */ r#"safety = 60"#,
+        /* 5 */ r#"liveness = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 4,
+            column: Some(10),
+            message: &["invalid type", "60", "expected a string"],
+            hint: Some("durations are strings like \"15s\""),
+        },
+    );
+}
+
+#[test]
+fn bad_duration() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a duration in words""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "ten seconds""#,
+        /*  9 */ r#"kind = "kill""#,
+        /* 10 */ r#"target = "broker-1""#,
+    ]));
+    // The message itself shows the syntax, so there is no separate hint.
+    assert_error(
+        &error,
+        Expected {
+            line: 8,
+            column: Some(6),
+            message: &["`ten seconds` is not a duration", "\"15s\""],
+            hint: None,
+        },
+    );
+}
+
+#[test]
+fn duration_without_unit() {
+    let error = rejected(&lines(&[
+        /* 1 */ r#"name = "bad""#,
+        /* 2 */ r#"description = "a duration without its unit""#,
+        /* 3 */ r#"[run]"#,
+        /* 4 */ r#"safety = "60s""#,
+        /* 5 */ r#"liveness = "30""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 5,
+            column: Some(12),
+            message: &["`30` is not a duration", "unit"],
+            hint: None,
+        },
+    );
+}
+
+#[test]
+fn unknown_fault_kind() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a misspelt fault kind""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "kil""#,
+        /* 10 */ r#"target = "broker-1""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 9,
+            column: Some(8),
+            message: &["unknown variant `kil`", "`kill`", "`disk-stall`"],
+            hint: Some("fault kinds"),
+        },
+    );
+}
+
+#[test]
+fn unknown_target() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a misspelt target""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "kill""#,
+        /* 10 */ r#"target = "brokr-1""#,
+    ]));
+    // The message lists every target form, so there is no separate hint.
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(10),
+            message: &["unknown target `brokr-1`", "\"random-broker\"", "\"zone:<name>\""],
+            hint: None,
+        },
+    );
+}
+
+#[test]
+fn node_not_in_the_topology() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a broker the default topology does not have""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "kill""#,
+        /* 10 */ r#"target = "broker-99""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(10),
+            message: &["there is no node `broker-99`"],
+            hint: Some("controller-1 to controller-3 and broker-1 to broker-6"),
+        },
+    );
+}
+
+#[test]
+fn zone_not_in_the_topology() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a zone the default topology does not have""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "lose-zone""#,
+        /* 10 */ r#"target = "zone:az-9""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(10),
+            message: &["there is no zone `az-9`"],
+            hint: Some("\"az-1\", \"az-2\", \"az-3\""),
+        },
+    );
+}
+
+#[test]
+fn zone_target_for_a_node_fault() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "kill aimed at a zone""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "kill""#,
+        /* 10 */ r#"target = "zone:az-1""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(10),
+            message: &["fault `kill` needs a node", "`zone:az-1`"],
+            hint: Some("a target is"),
+        },
+    );
+}
+
+#[test]
+fn impossible_topology() {
+    let error = rejected(&lines(&[
+        /* 1 */ r#"name = "bad""#,
+        /* 2 */ r#"description = "four replicas over three zones""#,
+        /* 3 */ r#"[[topics]]"#,
+        /* 4 */ r#"name = "orders""#,
+        /* 5 */ r#"partitions = 12"#,
+        /* 6 */ r#"replication_factor = 4"#,
+        /* 7 */ r#"[run]"#,
+        /* 8 */ r#"safety = "60s""#,
+        /* 9 */ r#"liveness = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 6,
+            column: Some(22),
+            message: &["impossible topology", "replication factor 4", "the topology has 3"],
+            hint: Some("lower replication_factor or add zones"),
+        },
+    );
+}
+
+/// Without `replication_factor` the default of 3 still needs three zones; the error then points
+/// at the topic.
+#[test]
+fn impossible_topology_by_default() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "the default replication factor over two zones""#,
+        /*  3 */ r#"[topology]"#,
+        /*  4 */ r#"zones = ["az-1", "az-2"]"#,
+        /*  5 */ r#"[[topics]]"#,
+        /*  6 */ r#"name = "orders""#,
+        /*  7 */ r#"partitions = 12"#,
+        /*  8 */ r#"[run]"#,
+        /*  9 */ r#"safety = "60s""#,
+        /* 10 */ r#"liveness = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 5,
+            column: Some(1),
+            message: &["impossible topology", "replication factor 3", "the topology has 2"],
+            hint: Some("lower replication_factor"),
+        },
+    );
+}
+
+#[test]
+fn controllers_not_one_per_zone() {
+    let error = rejected(&lines(&[
+        /* 1 */ r#"name = "bad""#,
+        /* 2 */ r#"description = "five controllers over three zones""#,
+        /* 3 */ r#"[topology]"#,
+        /* 4 */ r#"controllers = 5"#,
+        /* 5 */ r#"[run]"#,
+        /* 6 */ r#"safety = "60s""#,
+        /* 7 */ r#"liveness = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 4,
+            column: Some(15),
+            message: &["5 controllers", "3 zones"],
+            hint: Some("one controller per zone"),
+        },
+    );
+}
+
+#[test]
+fn min_insync_replicas_above_the_replication_factor() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "four in sync out of three""#,
+        /*  3 */ r#"[[topics]]"#,
+        /*  4 */ r#"name = "orders""#,
+        /*  5 */ r#"partitions = 12"#,
+        /*  6 */ r#"replication_factor = 3"#,
+        /*  7 */ r#"min_insync_replicas = 4"#,
+        /*  8 */ r#"[run]"#,
+        /*  9 */ r#"safety = "60s""#,
+        /* 10 */ r#"liveness = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(23),
+            message: &["min_insync_replicas 4", "replication factor 3"],
+            hint: Some("min_insync_replicas 2"),
+        },
+    );
+}
+
+/// The error points at the fault's `[[faults]]` header, not at its `at` key.
+#[test]
+fn fault_after_the_safety_phase() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a fault after the faults are over""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "90s""#,
+        /*  9 */ r#"kind = "kill""#,
+        /* 10 */ r#"target = "broker-1""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(1),
+            message: &["fault at 90s", "after the safety phase ends (60s)"],
+            hint: Some("the liveness phase heals everything"),
+        },
+    );
+}
+
+/// Which `[[faults]]` entry is wrong: the second one, at line 12.
+#[test]
+fn the_second_fault_is_located() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "the second fault is wrong""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "kill""#,
+        /* 10 */ r#"target = "broker-1""#,
+        /* 11 */ r#""#,
+        /* 12 */ r#"[[faults]]"#,
+        /* 13 */ r#"at = "60s""#,
+        /* 14 */ r#"kind = "kill""#,
+        /* 15 */ r#"target = "broker-2""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 12,
+            column: Some(1),
+            message: &["fault at 60s", "after the safety phase ends (60s)"],
+            hint: Some("safety phase"),
+        },
+    );
+}
+
+#[test]
+fn partition_without_to() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a partition with one side""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "partition""#,
+        /* 10 */ r#"target = "controllers""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(1),
+            message: &["fault `partition` needs a `to` target"],
+            hint: Some("to = \"controllers\""),
+        },
+    );
+}
+
+#[test]
+fn to_on_a_fault_with_one_end() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "kill with two ends""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "kill""#,
+        /* 10 */ r#"target = "broker-1""#,
+        /* 11 */ r#"to = "broker-2""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 11,
+            column: Some(6),
+            message: &["fault `kill` takes no `to` target"],
+            hint: Some("`partition` and `slow-link`"),
+        },
+    );
+}
+
+/// The error points at the fault's `[[faults]]` header, not at the `delay` key.
+#[test]
+fn delay_on_a_fault_that_is_not_a_slow_link() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a delay on a kill""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "kill""#,
+        /* 10 */ r#"target = "broker-1""#,
+        /* 11 */ r#"delay = "1s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(1),
+            message: &["`delay` does not apply to fault `kill`"],
+            hint: Some("`slow-link`"),
+        },
+    );
+}
+
+#[test]
+fn one_way_on_a_fault_that_is_not_a_partition() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "one_way on an isolation""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "isolate""#,
+        /* 10 */ r#"target = "broker-1""#,
+        /* 11 */ r#"one_way = true"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(1),
+            message: &["`one_way` does not apply to fault `isolate`"],
+            hint: Some("`partition`"),
+        },
+    );
+}
+
+#[test]
+fn latency_multiplier_below_one() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a disk made faster""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "disk-slow""#,
+        /* 10 */ r#"target = "broker-1""#,
+        /* 11 */ r#"latency_multiplier = 0.5"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(1),
+            message: &["latency_multiplier must be a number of at least 1"],
+            hint: Some("20 times slower"),
+        },
+    );
+}
+
+#[test]
+fn unknown_checker() {
+    let error = rejected(&lines(&[
+        /* 1 */ r#"name = "bad""#,
+        /* 2 */ r#"description = "a misspelt checker""#,
+        /* 3 */ r#"[run]"#,
+        /* 4 */ r#"safety = "60s""#,
+        /* 5 */ r#"liveness = "30s""#,
+        /* 6 */ r#""#,
+        /* 7 */ r#"[expect]"#,
+        /* 8 */ r#"checkers = ["all", "single-active-controler"]"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 8,
+            column: Some(12),
+            message: &["unknown checker `single-active-controler`"],
+            hint: Some("\"single-active-controller\""),
+        },
+    );
+}
+
+#[test]
+fn name_does_not_match_the_file_stem() {
+    let error = rejected(&lines(&[
+        /* 1 */ r#"name = "other""#,
+        /* 2 */ r#"description = "named after another file""#,
+        /* 3 */ r#"[run]"#,
+        /* 4 */ r#"safety = "60s""#,
+        /* 5 */ r#"liveness = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 1,
+            column: Some(8),
+            message: &["named `other`", "its file is `bad.toml`"],
+            hint: Some("name the scenario `bad`"),
+        },
+    );
+}
+
+#[test]
+fn random_faults_with_partition() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "random partitions""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[random_faults]"#,
+        /*  8 */ r#"kinds = ["kill", "partition"]"#,
+        /*  9 */ r#"mean_interval = "20s""#,
+        /* 10 */ r#"duration_min = "5s""#,
+        /* 11 */ r#"duration_max = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 8,
+            column: Some(9),
+            message: &["`partition` cannot be drawn at random"],
+            hint: Some("`isolate` or `isolate-zone`"),
+        },
+    );
+}
+
+#[test]
+fn random_faults_with_durations_the_wrong_way_round() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "shortest longer than longest""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[random_faults]"#,
+        /*  8 */ r#"kinds = ["kill"]"#,
+        /*  9 */ r#"mean_interval = "20s""#,
+        /* 10 */ r#"duration_min = "40s""#,
+        /* 11 */ r#"duration_max = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(1),
+            message: &["duration_min must not exceed duration_max"],
+            hint: Some("mean_interval = \"20s\""),
+        },
+    );
+}
+
+#[test]
+fn swarm_without_random_faults() {
+    let error = rejected(&lines(&[
+        /* 1 */ r#"name = "bad""#,
+        /* 2 */ r#"description = "a swarm with nothing to draw from""#,
+        /* 3 */ r#"[run]"#,
+        /* 4 */ r#"safety = "60s""#,
+        /* 5 */ r#"liveness = "30s""#,
+        /* 6 */ r#""#,
+        /* 7 */ r#"[swarm]"#,
+        /* 8 */ r#"brokers_per_zone = [1, 3]"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(1),
+            message: &["swarm", "[random_faults], which is missing"],
+            hint: Some("add a [random_faults] table"),
+        },
+    );
+}
+
+#[test]
+fn swarm_range_the_wrong_way_round() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a swarm range from 3 down to 1""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#"[random_faults]"#,
+        /*  7 */ r#"kinds = ["kill"]"#,
+        /*  8 */ r#"mean_interval = "20s""#,
+        /*  9 */ r#"duration_min = "5s""#,
+        /* 10 */ r#"duration_max = "30s""#,
+        /* 11 */ r#"[swarm]"#,
+        /* 12 */ r#"brokers_per_zone = [3, 1]"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 12,
+            column: Some(20),
+            message: &["brokers_per_zone range [3, 1]"],
+            hint: Some("[smallest, largest]"),
+        },
+    );
+}
+
+/// serde reports a missing table as a missing "field", at the start of the file.
+#[test]
+fn missing_run_table() {
+    let error = rejected(&lines(&[
+        /* 1 */ r#"name = "bad""#,
+        /* 2 */ r#"description = "no [run] table""#,
+        /* 3 */ r#"[[topics]]"#,
+        /* 4 */ r#"name = "orders""#,
+        /* 5 */ r#"partitions = 12"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 1,
+            column: Some(1),
+            message: &["missing field `run`"],
+            hint: Some("REFERENCE.md"),
+        },
+    );
+}
+
+#[test]
+fn missing_key_in_run() {
+    let error = rejected(&lines(&[
+        /* 1 */ r#"name = "bad""#,
+        /* 2 */ r#"description = "no safety phase""#,
+        /* 3 */ r#"[run]"#,
+        /* 4 */ r#"liveness = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 3,
+            column: Some(1),
+            message: &["missing field `safety`"],
+            hint: Some("REFERENCE.md"),
+        },
+    );
+}
+
+#[test]
+fn toml_syntax_error() {
+    let error = rejected(&lines(&[
+        /* 1 */ r#"name = "bad""#,
+        /* 2 */ r#"description = "an unclosed table header""#,
+        /* 3 */ r#"[run"#,
+        /* 4 */ r#"safety = "60s""#,
+        /* 5 */ r#"liveness = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 3,
+            column: Some(5),
+            message: &["invalid table header"],
+            hint: None,
+        },
+    );
+}
+
+#[test]
+fn unreadable_file_and_directory() {
+    let missing = scenarios_dir().join("no-such-scenario.toml");
+    let error = load(&missing).expect_err("no such file");
+    assert_eq!(error.file, missing);
+    assert_eq!((error.line, error.column), (0, 0));
+    assert!(error.message.contains("cannot read the scenario file"), "{error}");
+    assert!(error.to_string().starts_with(&format!("{}: ", missing.display())), "{error}");
+
+    let directory = scenarios_dir().join("no-such-directory");
+    let error = load_catalogue(&directory).expect_err("no such directory");
+    assert_eq!(error.file, directory);
+    assert_eq!(error.line, 0);
+    assert!(error.message.contains("cannot list the scenario directory"), "{error}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command line: bad input exits with status 2 and says where
+
+fn korasim(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_korasim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the korasim binary runs")
+}
+
+/// A file in the temporary directory, removed when dropped.
+struct TempScenario(PathBuf);
+
+impl TempScenario {
+    /// Writes `text_for(stem)` to a fresh `<stem>.toml`.
+    fn new(text_for: impl FnOnce(&str) -> String) -> TempScenario {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos());
+        let stem = format!("korasim-bad-{}-{nanos}", std::process::id());
+        let path = std::env::temp_dir().join(format!("{stem}.toml"));
+        std::fs::write(&path, text_for(&stem)).expect("the temporary directory is writable");
+        TempScenario(path)
+    }
+}
+
+impl Drop for TempScenario {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn cli_run_of_a_malformed_file_exits_2_naming_file_and_line() {
+    let scenario = TempScenario::new(|stem| {
+        lines(&[
+            /*  1 */ &format!("name = \"{stem}\""),
+            /*  2 */ r#"description = "a misspelt fault kind""#,
+            /*  3 */ r#"[run]"#,
+            /*  4 */ r#"safety = "60s""#,
+            /*  5 */ r#"liveness = "30s""#,
+            /*  6 */ r#""#,
+            /*  7 */ r#"[[faults]]"#,
+            /*  8 */ r#"at = "10s""#,
+            /*  9 */ r#"kind = "kil""#,
+            /* 10 */ r#"target = "broker-1""#,
+        ])
+    });
+    let path = scenario.0.to_str().expect("a UTF-8 temporary path");
+    let output = korasim(&["run", path]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains(&format!("{path}:9:8: ")), "stderr: {stderr}");
+    assert!(stderr.contains("unknown variant `kil`"), "stderr: {stderr}");
+    assert!(stderr.contains("hint: "), "stderr: {stderr}");
+}
+
+#[test]
+fn cli_run_of_an_unknown_scenario_exits_2() {
+    let output = korasim(&["run", "no-such-scenario"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("no-such-scenario"), "stderr: {stderr}");
+}
