@@ -49,15 +49,24 @@ fn assert_error(error: &ScenarioError, expected: Expected) {
         assert_eq!(error.column, column, "wrong column in {shown}");
     }
     for needle in expected.message {
-        assert!(error.message.contains(needle), "message lacks {needle:?}: {shown}");
+        assert!(
+            error.message.contains(needle),
+            "message lacks {needle:?}: {shown}"
+        );
     }
     if let Some(needle) = expected.hint {
-        let hint = error.hint.as_deref().unwrap_or_else(|| panic!("no hint: {shown}"));
+        let hint = error
+            .hint
+            .as_deref()
+            .unwrap_or_else(|| panic!("no hint: {shown}"));
         assert!(hint.contains(needle), "hint lacks {needle:?}: {shown}");
     }
     // The one-line form a terminal shows starts with `file:line:column: message`.
     let located = format!("{BAD_FILE}:{}:{}: ", error.line, error.column);
-    assert!(error.to_string().starts_with(&located), "display is not located: {shown}");
+    assert!(
+        error.to_string().starts_with(&located),
+        "display is not located: {shown}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -66,13 +75,21 @@ fn assert_error(error: &ScenarioError, expected: Expected) {
 #[test]
 fn every_file_of_the_catalogue_parses() {
     let files = catalogue_files(&scenarios_dir()).expect("the scenarios directory is readable");
-    assert!(!files.is_empty(), "no scenario files in {}", scenarios_dir().display());
+    assert!(
+        !files.is_empty(),
+        "no scenario files in {}",
+        scenarios_dir().display()
+    );
     for file in &files {
         let spec = load(file).unwrap_or_else(|error| panic!("{error}"));
         let stem = file.file_stem().and_then(|stem| stem.to_str()).unwrap();
         assert_eq!(spec.name, stem);
         assert_eq!(spec.file, *file);
-        assert!(!spec.description.is_empty(), "{} has an empty description", file.display());
+        assert!(
+            !spec.description.is_empty(),
+            "{} has an empty description",
+            file.display()
+        );
     }
     let catalogue = load_catalogue(&scenarios_dir()).unwrap_or_else(|error| panic!("{error}"));
     let names: Vec<&str> = catalogue.iter().map(|spec| spec.name.as_str()).collect();
@@ -140,7 +157,10 @@ fn topic_fault_and_random_fault_defaults() {
     let topic = &spec.topics[0];
     assert_eq!((topic.replication_factor, topic.min_insync_replicas), (3, 2));
     let fault = &spec.faults[0];
-    assert_eq!(fault.lasting, None, "no `for`: the fault lasts until the liveness phase");
+    assert_eq!(
+        fault.lasting, None,
+        "no `for`: the fault lasts until the liveness phase"
+    );
     assert_eq!(fault.action.target, Target::RandomBroker);
     assert_eq!(fault.action.to, Some(Target::Controllers));
     assert_eq!(fault.action.delay, Duration::from_secs(2));
@@ -482,7 +502,11 @@ fn impossible_topology() {
         Expected {
             line: 6,
             column: Some(22),
-            message: &["impossible topology", "replication factor 4", "the topology has 3"],
+            message: &[
+                "impossible topology",
+                "replication factor 4",
+                "the topology has 3",
+            ],
             hint: Some("lower replication_factor or add zones"),
         },
     );
@@ -509,7 +533,11 @@ fn impossible_topology_by_default() {
         Expected {
             line: 5,
             column: Some(1),
-            message: &["impossible topology", "replication factor 3", "the topology has 2"],
+            message: &[
+                "impossible topology",
+                "replication factor 3",
+                "the topology has 2",
+            ],
             hint: Some("lower replication_factor"),
         },
     );
@@ -961,13 +989,19 @@ fn unreadable_file_and_directory() {
     assert_eq!(error.file, missing);
     assert_eq!((error.line, error.column), (0, 0));
     assert!(error.message.contains("cannot read the scenario file"), "{error}");
-    assert!(error.to_string().starts_with(&format!("{}: ", missing.display())), "{error}");
+    assert!(
+        error.to_string().starts_with(&format!("{}: ", missing.display())),
+        "{error}"
+    );
 
     let directory = scenarios_dir().join("no-such-directory");
     let error = load_catalogue(&directory).expect_err("no such directory");
     assert_eq!(error.file, directory);
     assert_eq!(error.line, 0);
-    assert!(error.message.contains("cannot list the scenario directory"), "{error}");
+    assert!(
+        error.message.contains("cannot list the scenario directory"),
+        "{error}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -39,6 +39,12 @@ pub fn start_run(enabled: bool) {
     });
 }
 
+/// Stops every site firing for the rest of the run (the liveness phase heals every fault,
+/// fault points included), keeping the record of which were active.
+pub fn stop_firing() {
+    STATE.with(|state| state.borrow_mut().enabled = false);
+}
+
 /// Whether the site at `location` fires now. Use the [`buggify!`](crate::buggify!) macro.
 pub fn fires(location: &'static str) -> bool {
     #[cfg(madsim)]

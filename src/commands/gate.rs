@@ -89,7 +89,7 @@ fn run_all(
     for worker in workers {
         let _ = worker.join();
     }
-    results.sort_by(|a, b| (a.0, a.1.seed).cmp(&(b.0, b.1.seed)));
+    results.sort_by_key(|(scenario, record)| (*scenario, record.seed));
     results
 }
 

@@ -178,13 +178,13 @@ impl Judgement<'_> {
         failures
     }
 
-    /// Whether another fault silenced `node` and healed less than a session timeout before
-    /// `fired` began.
+    /// Whether another fault touched `node` (cut it off, slowed its links or disk) during the
+    /// session timeout before `fired` began: its heartbeats may already have been missing.
     fn recently_silenced(&self, node: &str, fired: &FiredFault) -> bool {
         self.fired.iter().any(|other| {
             !std::ptr::eq(other, fired)
                 && other.at <= fired.at
-                && other.silenced.iter().any(|name| name == node)
+                && other.affected.iter().any(|name| name == node)
                 && self.healed_at(other) + self.session_timeout >= fired.at
         })
     }

@@ -30,6 +30,8 @@ pub struct FiredFault {
     pub heal_at: Option<Duration>,
     /// Every node the fault took down or cut off.
     pub silenced: Vec<String>,
+    /// Every node the fault touched at all (slowed links and disks included).
+    pub affected: Vec<String>,
     /// The active controller at the time, and whether the fault took it out.
     pub active_controller_before: Option<(String, u64)>,
     pub took_active_controller: bool,
@@ -207,7 +209,12 @@ pub fn fire(
             action.kind, action.target
         ));
     }
+    let mut affected = resolve_nodes(world, &action.target);
+    if let Some(to) = &action.to {
+        affected.extend(resolve_nodes(world, to));
+    }
     FiredFault {
+        affected,
         action: action.clone(),
         at,
         heal_at: lasting.map(|lasting| at + lasting),

@@ -93,6 +93,7 @@ pub async fn execute(world: World, spec: ScenarioSpec) -> Result<(), String> {
     churn.stop.store(true, Ordering::Relaxed);
 
     world.note("liveness phase begins: every fault healed");
+    korasim_core::buggify::stop_firing();
     let safety_ended = world.elapsed();
     for fault in fired
         .iter()

@@ -17,6 +17,9 @@ pub struct ControllerParams {
     /// Raft heartbeats from the leader.
     pub raft_heartbeat_interval: Duration,
     /// Raft election timeout range (Kafka: `controller.quorum.election.timeout.ms`, 1 s).
+    /// openraft makes a follower wait a leader lease (the maximum) plus a random timeout, and
+    /// twice the maximum more when another voter has a longer log, so the worst failover is
+    /// about four times the maximum.
     pub election_timeout_min: Duration,
     pub election_timeout_max: Duration,
     /// The controller acts as active only within this long of a quorum confirming its
@@ -41,8 +44,8 @@ impl Default for ControllerParams {
             broker_session_timeout: Duration::from_secs(9),
             session_check_interval: Duration::from_millis(500),
             raft_heartbeat_interval: Duration::from_millis(250),
-            election_timeout_min: Duration::from_millis(1000),
-            election_timeout_max: Duration::from_millis(2000),
+            election_timeout_min: Duration::from_millis(500),
+            election_timeout_max: Duration::from_millis(1000),
             active_lease: Duration::from_millis(800),
             lease_renew_interval: Duration::from_millis(250),
             proposal_timeout: Duration::from_secs(5),
