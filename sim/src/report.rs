@@ -151,11 +151,24 @@ fn fault_bands(trace: &[TraceEntry]) -> Vec<FaultRecord> {
                 .cloned()
                 .collect(),
         };
+        let heals_everything =
+            band_closing(fault).is_none() || matches!(fault, FaultEvent::NodeRestarted { .. });
         for key in closing {
-            if let Some(indexes) = open.remove(&key) {
-                for index in indexes {
-                    bands[index].end_seconds = Some(at);
-                }
+            let Some(indexes) = open.get_mut(&key) else {
+                continue;
+            };
+            // Two overlapping cuts with one label heal one at a time, oldest first; a restart
+            // or a network-wide heal ends them all.
+            let ended: Vec<usize> = if heals_everything {
+                std::mem::take(indexes)
+            } else {
+                vec![indexes.remove(0)]
+            };
+            for index in ended {
+                bands[index].end_seconds = Some(at);
+            }
+            if indexes.is_empty() {
+                open.remove(&key);
             }
         }
     }

@@ -30,10 +30,19 @@ pub struct Judgement<'a> {
     pub broker_nodes: BTreeMap<u32, String>,
 }
 
-/// Every broker fenced for silence, with the time the log first recorded it. Each batch counts
+/// How a broker came to be fenced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FenceCause {
+    /// No heartbeat within the session timeout.
+    Silence,
+    /// Any other way: a controlled shutdown, or a (re-)registration, which starts fenced.
+    Other,
+}
+
+/// Every time the log fenced a broker, with the time it first recorded it. Each batch counts
 /// once, at its first report: a controller re-applying its log after a restart reports old
 /// fences again, and those are not new fences.
-fn fences_for_silence(trace: &[TraceEntry]) -> Vec<(Duration, u32)> {
+fn fences(trace: &[TraceEntry]) -> Vec<(Duration, u32, FenceCause)> {
     let mut replay = LogReplay::default();
     let mut fences = Vec::new();
     for entry in trace {
@@ -41,17 +50,31 @@ fn fences_for_silence(trace: &[TraceEntry]) -> Vec<(Duration, u32)> {
             continue;
         };
         for record in batch.records {
-            if let MetadataRecord::FenceBroker {
-                broker,
-                reason: FenceReason::SessionExpired,
-                ..
-            } = record
-            {
-                fences.push((entry.at, *broker));
+            match record {
+                MetadataRecord::FenceBroker { broker, reason, .. } => {
+                    let cause = if *reason == FenceReason::SessionExpired {
+                        FenceCause::Silence
+                    } else {
+                        FenceCause::Other
+                    };
+                    fences.push((entry.at, *broker, cause));
+                }
+                MetadataRecord::RegisterBroker { broker, .. } => {
+                    fences.push((entry.at, *broker, FenceCause::Other))
+                }
+                _ => {}
             }
         }
     }
     fences
+}
+
+/// The fences for silence alone.
+fn fences_for_silence(all: &[(Duration, u32, FenceCause)]) -> Vec<(Duration, u32)> {
+    all.iter()
+        .filter(|(_, _, cause)| *cause == FenceCause::Silence)
+        .map(|(at, broker, _)| (*at, *broker))
+        .collect()
 }
 
 impl Judgement<'_> {
@@ -65,13 +88,13 @@ impl Judgement<'_> {
     /// Every unmet expectation, as a sentence.
     pub fn judge(&self, trace: &[TraceEntry]) -> Vec<String> {
         let mut failures = Vec::new();
-        let fences = fences_for_silence(trace);
+        let all_fences = fences(trace);
         for fired in self.fired {
             failures.extend(self.controller_takeover(fired, trace));
             failures.extend(self.stale_controller_steps_down(fired, trace));
-            failures.extend(self.brokers_fenced(fired, trace, &fences));
+            failures.extend(self.brokers_fenced(fired, trace, &all_fences));
         }
-        failures.extend(self.false_alarms(trace, &fences));
+        failures.extend(self.false_alarms(trace, &fences_for_silence(&all_fences)));
         failures
     }
 
@@ -127,7 +150,7 @@ impl Judgement<'_> {
         &self,
         fired: &FiredFault,
         trace: &[TraceEntry],
-        fences: &[(Duration, u32)],
+        fences: &[(Duration, u32, FenceCause)],
     ) -> Vec<String> {
         let Some(mut within) = self.expect.broker_fenced_within else {
             return Vec::new();
@@ -143,12 +166,13 @@ impl Judgement<'_> {
                 .active_controller_within
                 .unwrap_or(Duration::from_secs(6));
         }
-        if self.healed_at(fired) < fired.at + within {
+        let base_within = self.expect.broker_fenced_within.unwrap_or(within);
+        let deadline = self.fence_deadline(fired.at + within, base_within, trace);
+        // A fault healed before its deadline (pushed back by any takeover) owes no fence.
+        if self.healed_at(fired) < deadline {
             return Vec::new();
         }
         let earliest = fired.at + self.session_timeout.saturating_sub(self.heartbeat_interval);
-        let base_within = self.expect.broker_fenced_within.unwrap_or(within);
-        let deadline = self.fence_deadline(fired.at + within, base_within, trace);
         let mut failures = Vec::new();
         for (broker, node) in &self.broker_nodes {
             if !fired.silenced.contains(node) {
@@ -156,17 +180,19 @@ impl Judgement<'_> {
             }
             let fence = fences
                 .iter()
-                .find(|(at, fenced)| *at >= fired.at && fenced == broker)
-                .map(|(at, _)| *at);
+                .find(|(at, fenced, _)| *at >= fired.at && fenced == broker)
+                .map(|(at, _, cause)| (*at, *cause));
             match fence {
                 // A broker cut off shortly before may already be most of the way through its
                 // session; an early fence is then the earlier fault's doing.
-                Some(at) if at < earliest && !self.recently_silenced(node, fired) => failures.push(format!(
+                Some((at, FenceCause::Silence)) if at < earliest && !self.recently_silenced(node, fired) => {
+                    failures.push(format!(
                     "{node} was fenced at {:.3}s, before its session could have expired (silenced at {:.3}s)",
                     at.as_secs_f64(),
                     fired.at.as_secs_f64()
-                )),
-                Some(at) if at <= deadline => {}
+                ))
+                }
+                Some((at, _)) if at <= deadline => {}
                 _ => failures.push(format!(
                     "{node} was silenced by {} at {:.3}s and not fenced by {:.3}s",
                     fired.action.kind,
@@ -190,17 +216,30 @@ impl Judgement<'_> {
     }
 
     /// A controller that takes over gives every broker a fresh session (as KRaft does), so each
-    /// takeover before the deadline pushes it to a full fencing deadline after the takeover.
+    /// takeover before the deadline pushes it to a full fencing deadline after the takeover;
+    /// and while no controller is active nobody can fence, so a step-down before the deadline
+    /// pushes it to a full deadline after the next takeover.
     fn fence_deadline(&self, initial: Duration, within: Duration, trace: &[TraceEntry]) -> Duration {
         let mut deadline = initial;
-        for entry in trace {
+        for (position, entry) in trace.iter().enumerate() {
             if entry.at > deadline {
                 break;
             }
-            if entry.at + within > deadline
-                && matches!(entry.kind, TraceKind::Node(Event::ControllerActivated { .. }))
-            {
-                deadline = entry.at + within;
+            match &entry.kind {
+                TraceKind::Node(Event::ControllerActivated { .. }) => {
+                    deadline = deadline.max(entry.at + within)
+                }
+                TraceKind::Node(Event::ControllerDeactivated { .. }) => {
+                    let next_takeover = trace[position..].iter().find(|later| {
+                        matches!(later.kind, TraceKind::Node(Event::ControllerActivated { .. }))
+                    });
+                    deadline = match next_takeover {
+                        Some(takeover) => deadline.max(takeover.at + within),
+                        // No controller again in this run: the takeover expectation reports it.
+                        None => Duration::MAX / 4,
+                    };
+                }
+                _ => {}
             }
         }
         deadline

@@ -108,6 +108,12 @@ pub fn fire(
     };
     let active_before = active_controller(world);
     let targets = resolve_nodes(world, &action.target);
+    let others = action
+        .to
+        .as_ref()
+        .map(|to| resolve_nodes(world, to))
+        .unwrap_or_default();
+    let affected: Vec<String> = targets.iter().chain(&others).cloned().collect();
     let (applied, silenced) = match action.kind {
         FaultKind::Kill => {
             let targets: Vec<String> = targets.into_iter().filter(|name| !world.is_down(name)).collect();
@@ -208,10 +214,6 @@ pub fn fire(
             "fault {} on {} found no target",
             action.kind, action.target
         ));
-    }
-    let mut affected = resolve_nodes(world, &action.target);
-    if let Some(to) = &action.to {
-        affected.extend(resolve_nodes(world, to));
     }
     FiredFault {
         affected,
