@@ -590,7 +590,7 @@ fn min_insync_replicas_above_the_replication_factor() {
     );
 }
 
-/// The error points at the fault's `[[faults]]` header, not at its `at` key.
+/// The error points at the fault's `at` value.
 #[test]
 fn fault_after_the_safety_phase() {
     let error = rejected(&lines(&[
@@ -608,8 +608,8 @@ fn fault_after_the_safety_phase() {
     assert_error(
         &error,
         Expected {
-            line: 7,
-            column: Some(1),
+            line: 8,
+            column: Some(6),
             message: &["fault at 90s", "after the safety phase ends (60s)"],
             hint: Some("the liveness phase heals everything"),
         },
@@ -639,8 +639,8 @@ fn the_second_fault_is_located() {
     assert_error(
         &error,
         Expected {
-            line: 12,
-            column: Some(1),
+            line: 13,
+            column: Some(6),
             message: &["fault at 60s", "after the safety phase ends (60s)"],
             hint: Some("safety phase"),
         },
@@ -664,8 +664,8 @@ fn partition_without_to() {
     assert_error(
         &error,
         Expected {
-            line: 7,
-            column: Some(1),
+            line: 9,
+            column: Some(8),
             message: &["fault `partition` needs a `to` target"],
             hint: Some("to = \"controllers\""),
         },
@@ -698,7 +698,7 @@ fn to_on_a_fault_with_one_end() {
     );
 }
 
-/// The error points at the fault's `[[faults]]` header, not at the `delay` key.
+/// The error points at the misplaced `delay` value.
 #[test]
 fn delay_on_a_fault_that_is_not_a_slow_link() {
     let error = rejected(&lines(&[
@@ -717,8 +717,8 @@ fn delay_on_a_fault_that_is_not_a_slow_link() {
     assert_error(
         &error,
         Expected {
-            line: 7,
-            column: Some(1),
+            line: 11,
+            column: Some(9),
             message: &["`delay` does not apply to fault `kill`"],
             hint: Some("`slow-link`"),
         },
@@ -743,8 +743,8 @@ fn one_way_on_a_fault_that_is_not_a_partition() {
     assert_error(
         &error,
         Expected {
-            line: 7,
-            column: Some(1),
+            line: 11,
+            column: Some(11),
             message: &["`one_way` does not apply to fault `isolate`"],
             hint: Some("`partition`"),
         },
@@ -769,8 +769,8 @@ fn latency_multiplier_below_one() {
     assert_error(
         &error,
         Expected {
-            line: 7,
-            column: Some(1),
+            line: 11,
+            column: Some(22),
             message: &["latency_multiplier must be a number of at least 1"],
             hint: Some("20 times slower"),
         },
@@ -1068,4 +1068,114 @@ fn cli_run_of_an_unknown_scenario_exits_2() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
     assert!(stderr.contains("no-such-scenario"), "stderr: {stderr}");
+}
+
+#[test]
+fn shutdown_aimed_at_a_controller() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a controller has no controlled shutdown""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "shutdown""#,
+        /* 10 */ r#"target = "controller-1""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(10),
+            message: &["fault `shutdown` needs a broker"],
+            hint: Some("use `kill` for a controller"),
+        },
+    );
+}
+
+#[test]
+fn zero_fault_budget() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a budget that allows nothing""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[random_faults]"#,
+        /*  8 */ r#"kinds = ["kill"]"#,
+        /*  9 */ r#"mean_interval = "10s""#,
+        /* 10 */ r#"duration_min = "1s""#,
+        /* 11 */ r#"duration_max = "5s""#,
+        /* 12 */ r#"zones_affected_max = 0"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 12,
+            column: Some(22),
+            message: &["zones_affected_max must be at least 1"],
+            hint: Some("no fault at all"),
+        },
+    );
+}
+
+#[test]
+fn a_fixed_fault_on_a_node_a_small_swarm_does_not_have() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "broker-12 exists with 4 brokers per zone, not with 1""#,
+        /*  3 */ r#"[topology]"#,
+        /*  4 */ r#"brokers_per_zone = 4"#,
+        /*  5 */ r#"[run]"#,
+        /*  6 */ r#"safety = "60s""#,
+        /*  7 */ r#"liveness = "30s""#,
+        /*  8 */ r#"[[faults]]"#,
+        /*  9 */ r#"at = "10s""#,
+        /* 10 */ r#"kind = "kill""#,
+        /* 11 */ r#"target = "broker-12""#,
+        /* 12 */ r#"[random_faults]"#,
+        /* 13 */ r#"kinds = ["kill"]"#,
+        /* 14 */ r#"mean_interval = "10s""#,
+        /* 15 */ r#"duration_min = "1s""#,
+        /* 16 */ r#"duration_max = "5s""#,
+        /* 17 */ r#"[swarm]"#,
+        /* 18 */ r#"brokers_per_zone = [1, 2]"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 11,
+            column: Some(10),
+            message: &["there is no node `broker-12`"],
+            hint: Some("broker-1 to broker-3"),
+        },
+    );
+}
+
+#[test]
+fn a_fault_that_lasts_no_time() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "for zero seconds""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#"[[faults]]"#,
+        /*  7 */ r#"at = "10s""#,
+        /*  8 */ r#"for = "0s""#,
+        /*  9 */ r#"kind = "kill""#,
+        /* 10 */ r#"target = "broker-1""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 8,
+            column: Some(7),
+            message: &["must last longer than zero"],
+            hint: Some("leave `for` out"),
+        },
+    );
 }

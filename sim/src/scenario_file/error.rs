@@ -47,17 +47,19 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A message of several lines (TOML syntax errors have them) keeps its later lines
+        // indented under the located first line.
+        let message = self.message.replace('\n', "\n  ");
         if self.line > 0 {
             write!(
                 f,
-                "{}:{}:{}: {}",
+                "{}:{}:{}: {message}",
                 self.file.display(),
                 self.line,
-                self.column,
-                self.message
+                self.column
             )?;
         } else {
-            write!(f, "{}: {}", self.file.display(), self.message)?;
+            write!(f, "{}: {message}", self.file.display())?;
         }
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {hint}")?;

@@ -69,6 +69,8 @@ fn hint_for(message: &str) -> Option<String> {
         Some("check the spelling against scenarios/REFERENCE.md; every key is listed there".to_string())
     } else if message.starts_with("unknown variant") {
         Some("the fault kinds are listed in scenarios/REFERENCE.md".to_string())
+    } else if message.starts_with("missing field `run`") {
+        Some("add a [run] table with `safety` and `liveness` durations (scenarios/REFERENCE.md)".to_string())
     } else if message.starts_with("missing field") {
         Some("scenarios/REFERENCE.md says which keys each table requires".to_string())
     } else if message.starts_with("invalid type") {

@@ -48,7 +48,7 @@ pub struct RawTopic {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
-    pub topic_churn_every: Option<DurationValue>,
+    pub topic_churn_every: Option<Spanned<DurationValue>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,15 +62,15 @@ pub struct RawRun {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFault {
-    pub at: DurationValue,
+    pub at: Spanned<DurationValue>,
     #[serde(rename = "for")]
-    pub lasting: Option<DurationValue>,
-    pub kind: FaultKind,
+    pub lasting: Option<Spanned<DurationValue>>,
+    pub kind: Spanned<FaultKind>,
     pub target: Spanned<Target>,
     pub to: Option<Spanned<Target>>,
-    pub one_way: Option<bool>,
-    pub delay: Option<DurationValue>,
-    pub latency_multiplier: Option<f64>,
+    pub one_way: Option<Spanned<bool>>,
+    pub delay: Option<Spanned<DurationValue>>,
+    pub latency_multiplier: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,10 +80,10 @@ pub struct RawRandomFaults {
     pub mean_interval: DurationValue,
     pub duration_min: DurationValue,
     pub duration_max: DurationValue,
-    pub zones_affected_max: Option<usize>,
-    pub nodes_down_max: Option<usize>,
+    pub zones_affected_max: Option<Spanned<usize>>,
+    pub nodes_down_max: Option<Spanned<usize>>,
     pub slow_link_delay: Option<DurationValue>,
-    pub disk_latency_multiplier: Option<f64>,
+    pub disk_latency_multiplier: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,5 +103,5 @@ pub struct RawExpect {
 #[serde(deny_unknown_fields)]
 pub struct RawSwarm {
     pub brokers_per_zone: Spanned<(usize, usize)>,
-    pub fault_kinds_max: Option<usize>,
+    pub fault_kinds_max: Option<Spanned<usize>>,
 }

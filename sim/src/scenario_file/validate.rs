@@ -53,10 +53,26 @@ impl Validator<'_> {
             safety: raw.run.safety.0,
             liveness: raw.run.liveness.0,
         };
+        if let Some(every) = &raw.workload.topic_churn_every {
+            if every.get_ref().0.is_zero() {
+                return Err(self
+                    .error(every.span(), "topic_churn_every must be longer than zero")
+                    .with_hint("e.g. \"5s\""));
+            }
+        }
+        // A swarm may shrink the topology to its smallest size, so fixed faults must name
+        // nodes that exist even then.
+        let smallest_topology = match &raw.swarm {
+            Some(swarm) => Topology {
+                brokers_per_zone: swarm.get_ref().brokers_per_zone.get_ref().0.max(1),
+                ..topology.clone()
+            },
+            None => topology.clone(),
+        };
         let faults = raw
             .faults
             .iter()
-            .map(|fault| self.fault(fault, &topology, &run))
+            .map(|fault| self.fault(fault, &smallest_topology, &run))
             .collect::<Result<Vec<_>, _>>()?;
         let random_faults = raw
             .random_faults
@@ -83,10 +99,19 @@ impl Validator<'_> {
                             "add a [random_faults] table listing the kinds the seed may choose from",
                         ));
                 }
+                let fault_kinds_max = match &swarm.get_ref().fault_kinds_max {
+                    Some(count) if *count.get_ref() == 0 => {
+                        return Err(self
+                            .error(count.span(), "fault_kinds_max must be at least 1")
+                            .with_hint("it is how many of the [random_faults] kinds a seed may pick"))
+                    }
+                    Some(count) => *count.get_ref(),
+                    None => FaultKind::ALL.len(),
+                };
                 Some(SwarmSpec {
                     brokers_per_zone_min: minimum,
                     brokers_per_zone_max: maximum,
-                    fault_kinds_max: swarm.get_ref().fault_kinds_max.unwrap_or(FaultKind::ALL.len()),
+                    fault_kinds_max,
                 })
             }
         };
@@ -97,7 +122,11 @@ impl Validator<'_> {
             topology,
             topics,
             workload: WorkloadSpec {
-                topic_churn_every: raw.workload.topic_churn_every.map(|value| value.0),
+                topic_churn_every: raw
+                    .workload
+                    .topic_churn_every
+                    .as_ref()
+                    .map(|value| value.get_ref().0),
             },
             run,
             faults,
@@ -238,19 +267,39 @@ impl Validator<'_> {
         run: &RunSpec,
     ) -> Result<FaultSpec, ScenarioError> {
         let raw = fault.get_ref();
-        let kind = raw.kind;
-        if raw.at.0 >= run.safety {
+        let kind = *raw.kind.get_ref();
+        let at = raw.at.get_ref().0;
+        if at >= run.safety {
             return Err(self
-                .error(fault.span(), format!("fault at {:?} is after the safety phase ends ({:?})", raw.at.0, run.safety))
+                .error(raw.at.span(), format!("fault at {at:?} is after the safety phase ends ({:?})", run.safety))
                 .with_hint("faults happen in the safety phase; the liveness phase heals everything and checks convergence"));
         }
+        if let Some(lasting) = raw
+            .lasting
+            .as_ref()
+            .filter(|lasting| lasting.get_ref().0.is_zero())
+        {
+            return Err(self
+                .error(lasting.span(), "a fault must last longer than zero")
+                .with_hint("leave `for` out to keep the fault until the liveness phase"));
+        }
         let target = self.target(&raw.target, kind, topology)?;
+        let is_broker = matches!(&target, Target::Node(name) if name.starts_with("broker-"))
+            || target == Target::RandomBroker;
+        if kind == FaultKind::Shutdown && !is_broker {
+            return Err(self
+                .error(
+                    raw.target.span(),
+                    format!("fault `shutdown` needs a broker, got `{target}`"),
+                )
+                .with_hint("only brokers have a controlled shutdown; use `kill` for a controller"));
+        }
         let to = match (&raw.to, kind.needs_destination()) {
             (Some(to), true) => Some(self.target(to, kind, topology)?),
             (None, true) => {
                 return Err(self
                     .error(
-                        fault.span(),
+                        raw.kind.span(),
                         format!("fault `{kind}` needs a `to` target (the other end of the link)"),
                     )
                     .with_hint("e.g. to = \"controllers\""))
@@ -262,34 +311,51 @@ impl Validator<'_> {
             }
             (None, false) => None,
         };
-        let misplaced = |key: &str, allowed: FaultKind| {
-            self.error(fault.span(), format!("`{key}` does not apply to fault `{kind}`"))
+        let misplaced = |key: &str, span: std::ops::Range<usize>, allowed: FaultKind| {
+            self.error(span, format!("`{key}` does not apply to fault `{kind}`"))
                 .with_hint(format!("`{key}` belongs to `{allowed}` faults"))
         };
-        if raw.one_way.is_some() && kind != FaultKind::Partition {
-            return Err(misplaced("one_way", FaultKind::Partition));
+        if let Some(one_way) = raw.one_way.as_ref().filter(|_| kind != FaultKind::Partition) {
+            return Err(misplaced("one_way", one_way.span(), FaultKind::Partition));
         }
-        if raw.delay.is_some() && kind != FaultKind::SlowLink {
-            return Err(misplaced("delay", FaultKind::SlowLink));
+        if let Some(delay) = raw.delay.as_ref().filter(|_| kind != FaultKind::SlowLink) {
+            return Err(misplaced("delay", delay.span(), FaultKind::SlowLink));
         }
-        if raw.latency_multiplier.is_some() && kind != FaultKind::DiskSlow {
-            return Err(misplaced("latency_multiplier", FaultKind::DiskSlow));
+        if let Some(multiplier) = raw
+            .latency_multiplier
+            .as_ref()
+            .filter(|_| kind != FaultKind::DiskSlow)
+        {
+            return Err(misplaced(
+                "latency_multiplier",
+                multiplier.span(),
+                FaultKind::DiskSlow,
+            ));
         }
-        let latency_multiplier = raw.latency_multiplier.unwrap_or(20.0);
-        if !(latency_multiplier >= 1.0 && latency_multiplier.is_finite()) {
-            return Err(self
-                .error(fault.span(), "latency_multiplier must be a number of at least 1")
-                .with_hint("20 makes the disk 20 times slower"));
-        }
+        let latency_multiplier = match &raw.latency_multiplier {
+            Some(multiplier) if !(*multiplier.get_ref() >= 1.0 && multiplier.get_ref().is_finite()) => {
+                return Err(self
+                    .error(
+                        multiplier.span(),
+                        "latency_multiplier must be a number of at least 1",
+                    )
+                    .with_hint("20 makes the disk 20 times slower"))
+            }
+            Some(multiplier) => *multiplier.get_ref(),
+            None => 20.0,
+        };
         Ok(FaultSpec {
-            at: raw.at.0,
-            lasting: raw.lasting.map(|value| value.0),
+            at,
+            lasting: raw.lasting.as_ref().map(|value| value.get_ref().0),
             action: FaultAction {
                 kind,
                 target,
                 to,
-                one_way: raw.one_way.unwrap_or(false),
-                delay: raw.delay.map_or(Duration::from_secs(2), |value| value.0),
+                one_way: raw.one_way.as_ref().is_some_and(|value| *value.get_ref()),
+                delay: raw
+                    .delay
+                    .as_ref()
+                    .map_or(Duration::from_secs(2), |value| value.get_ref().0),
                 latency_multiplier,
             },
         })
@@ -317,19 +383,40 @@ impl Validator<'_> {
                 )
                 .with_hint("e.g. mean_interval = \"20s\", duration_min = \"5s\", duration_max = \"30s\""));
         }
+        let at_least_one = |value: &Option<Spanned<usize>>, key: &str, default: usize| match value {
+            Some(count) if *count.get_ref() == 0 => Err(self
+                .error(count.span(), format!("{key} must be at least 1"))
+                .with_hint("a budget of zero would allow no fault at all")),
+            Some(count) => Ok(*count.get_ref()),
+            None => Ok(default),
+        };
+        let zones_affected_max = at_least_one(&raw.zones_affected_max, "zones_affected_max", 1)?;
+        let nodes_down_max = at_least_one(&raw.nodes_down_max, "nodes_down_max", 2)?;
+        let disk_latency_multiplier = match &raw.disk_latency_multiplier {
+            Some(multiplier) if !(*multiplier.get_ref() >= 1.0 && multiplier.get_ref().is_finite()) => {
+                return Err(self
+                    .error(
+                        multiplier.span(),
+                        "disk_latency_multiplier must be a number of at least 1",
+                    )
+                    .with_hint("20 makes a disk 20 times slower"))
+            }
+            Some(multiplier) => *multiplier.get_ref(),
+            None => 20.0,
+        };
         Ok(RandomFaultSpec {
             kinds,
             mean_interval: raw.mean_interval.0,
             duration_min: raw.duration_min.0,
             duration_max: raw.duration_max.0,
             budget: FaultBudget {
-                zones_affected_max: raw.zones_affected_max.unwrap_or(1),
-                nodes_down_max: raw.nodes_down_max.unwrap_or(2),
+                zones_affected_max,
+                nodes_down_max,
             },
             slow_link_delay: raw
                 .slow_link_delay
                 .map_or(Duration::from_secs(2), |value| value.0),
-            disk_latency_multiplier: raw.disk_latency_multiplier.unwrap_or(20.0),
+            disk_latency_multiplier,
         })
     }
 

@@ -283,7 +283,7 @@ pub fn heal(world: &World, fired: &FiredFault, others: &[&FiredFault]) {
         Applied::Disconnected(cut) => world.reconnect(cut),
         Applied::Delayed(pairs) => {
             for (from, to) in pairs {
-                world.slow_link(from, to, Duration::ZERO);
+                world.restore_link(from, to, fired.action.delay);
             }
         }
         Applied::DiskSlowed(names) | Applied::DiskStalled(names) => names

@@ -389,7 +389,18 @@ impl World {
             extra_delay_ms: extra.as_millis() as u64,
         });
         let (from_ip, to_ip) = (self.node(from).plan.address.ip(), self.node(to).plan.address.ip());
-        self.state.delays.set(from_ip, to_ip, extra);
+        self.state.delays.add(from_ip, to_ip, extra);
+    }
+
+    /// Takes back one `slow_link(from, to, extra)`; delays other faults put on the link stay.
+    pub fn restore_link(&self, from: &str, to: &str, extra: Duration) {
+        self.fault(FaultEvent::LinkSlowed {
+            from: from.to_string(),
+            to: to.to_string(),
+            extra_delay_ms: 0,
+        });
+        let (from_ip, to_ip) = (self.node(from).plan.address.ip(), self.node(to).plan.address.ip());
+        self.state.delays.remove(from_ip, to_ip, extra);
     }
 
     /// Removes every partition and link delay.

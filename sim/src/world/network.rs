@@ -20,22 +20,36 @@ use tokio::time::Instant;
 /// Every frame travels under this madsim tag.
 const FRAME_TAG: u64 = 0x6b6f7261;
 
-/// Extra one-way delays, by (sender IP, receiver IP). Shared by every node of a run.
+/// Extra one-way delays, by (sender IP, receiver IP), one per active fault. Shared by every
+/// node of a run.
 #[derive(Default)]
 pub struct LinkDelays {
-    delays: Mutex<BTreeMap<(IpAddr, IpAddr), Duration>>,
+    delays: Mutex<BTreeMap<(IpAddr, IpAddr), Vec<Duration>>>,
 }
 
 impl LinkDelays {
-    pub fn set(&self, from: IpAddr, to: IpAddr, extra: Duration) {
+    /// Adds one delay on the link; overlapping faults each add their own.
+    pub fn add(&self, from: IpAddr, to: IpAddr, extra: Duration) {
         let mut delays = self
             .delays
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if extra.is_zero() {
-            delays.remove(&(from, to));
-        } else {
-            delays.insert((from, to), extra);
+        delays.entry((from, to)).or_default().push(extra);
+    }
+
+    /// Removes one delay of `extra` from the link, leaving any other fault's delay in place.
+    pub fn remove(&self, from: IpAddr, to: IpAddr, extra: Duration) {
+        let mut delays = self
+            .delays
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(active) = delays.get_mut(&(from, to)) {
+            if let Some(position) = active.iter().position(|delay| *delay == extra) {
+                active.remove(position);
+            }
+            if active.is_empty() {
+                delays.remove(&(from, to));
+            }
         }
     }
 
@@ -51,7 +65,11 @@ impl LinkDelays {
             .delays
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        delays.get(&(from, to)).copied().unwrap_or_default()
+        // The largest active delay wins: two slow faults on one link do not add up.
+        delays
+            .get(&(from, to))
+            .and_then(|active| active.iter().max().copied())
+            .unwrap_or_default()
     }
 }
 
