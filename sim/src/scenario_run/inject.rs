@@ -107,7 +107,18 @@ pub fn fire(
         _ => false,
     };
     let active_before = active_controller(world);
-    let targets = resolve_nodes(world, &action.target);
+    // Every target is resolved exactly once: a random one must be the same node (or zone)
+    // for the fault, its healing and its judgement.
+    let zone = if action.kind.targets_zone() {
+        resolve_zone(world, &action.target)
+    } else {
+        None
+    };
+    let targets = match &zone {
+        Some(zone) => world.nodes_in_zone(zone),
+        None if action.kind.targets_zone() => Vec::new(),
+        None => resolve_nodes(world, &action.target),
+    };
     let others = action
         .to
         .as_ref()
@@ -125,7 +136,7 @@ pub fn fire(
             targets.iter().for_each(|name| world.request_shutdown(name));
             (Applied::ShutDown(targets.clone()), targets)
         }
-        FaultKind::LoseZone => match resolve_zone(world, &action.target) {
+        FaultKind::LoseZone => match zone {
             Some(zone) => {
                 let nodes = world.nodes_in_zone(&zone);
                 world.lose_zone(&zone);
@@ -133,7 +144,7 @@ pub fn fire(
             }
             None => (Applied::Nothing, Vec::new()),
         },
-        FaultKind::IsolateZone => match resolve_zone(world, &action.target) {
+        FaultKind::IsolateZone => match zone {
             Some(zone) => {
                 let nodes = world.nodes_in_zone(&zone);
                 let links = world.isolate_zone(&zone);
@@ -156,11 +167,6 @@ pub fn fire(
             }
         },
         FaultKind::Partition => {
-            let others = action
-                .to
-                .as_ref()
-                .map(|to| resolve_nodes(world, to))
-                .unwrap_or_default();
             let from: Vec<&str> = targets.iter().map(String::as_str).collect();
             let to: Vec<&str> = others.iter().map(String::as_str).collect();
             let cut = world.partition(&from, &to, action.one_way);
@@ -174,11 +180,6 @@ pub fn fire(
             (Applied::Disconnected(cut), silenced)
         }
         FaultKind::SlowLink => {
-            let others = action
-                .to
-                .as_ref()
-                .map(|to| resolve_nodes(world, to))
-                .unwrap_or_default();
             let mut pairs = Vec::new();
             for from in &targets {
                 for to in &others {
