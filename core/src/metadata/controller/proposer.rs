@@ -56,6 +56,24 @@ enum Proposal {
     Failed(ControllerResponse),
 }
 
+impl Proposal {
+    /// The answer to the requester: `on_applied(offset)` when the batch took effect, the
+    /// rejection or the failure otherwise.
+    fn answer(self, on_applied: impl FnOnce(u64) -> ControllerResponse) -> ControllerResponse {
+        match self {
+            Proposal::Committed {
+                offset,
+                outcome: BatchOutcome::Applied,
+            } => on_applied(offset),
+            Proposal::Committed {
+                outcome: BatchOutcome::Rejected(rejection),
+                ..
+            } => ControllerResponse::Rejected(rejection),
+            Proposal::Failed(response) => response,
+        }
+    }
+}
+
 impl Proposer {
     fn image(&self) -> MetadataImage {
         self.shared
@@ -121,23 +139,13 @@ impl Proposer {
                     zone,
                     address,
                 });
-                let answer = match self.propose(records).await {
-                    Proposal::Committed {
-                        offset,
-                        outcome: BatchOutcome::Applied,
-                    } => {
-                        self.sessions.heartbeat(broker, Instant::now());
-                        ControllerResponse::Registered {
-                            epoch,
-                            registration_offset: offset,
-                        }
+                let answer = self.propose(records).await.answer(|offset| {
+                    self.sessions.heartbeat(broker, Instant::now());
+                    ControllerResponse::Registered {
+                        epoch,
+                        registration_offset: offset,
                     }
-                    Proposal::Committed {
-                        outcome: BatchOutcome::Rejected(rejection),
-                        ..
-                    } => ControllerResponse::Rejected(rejection),
-                    Proposal::Failed(response) => response,
-                };
+                });
                 let _ = reply.send(answer);
             }
             Command::Unfence { broker, epoch } => {
@@ -155,17 +163,10 @@ impl Proposer {
             } => {
                 let answer = match place_topic(&self.image(), &name, partition_count, replication_factor) {
                     Err(error) => ControllerResponse::TopicRejected(error),
-                    Ok(records) => match self.propose(records).await {
-                        Proposal::Committed {
-                            outcome: BatchOutcome::Applied,
-                            ..
-                        } => ControllerResponse::TopicCreated,
-                        Proposal::Committed {
-                            outcome: BatchOutcome::Rejected(rejection),
-                            ..
-                        } => ControllerResponse::Rejected(rejection),
-                        Proposal::Failed(response) => response,
-                    },
+                    Ok(records) => self
+                        .propose(records)
+                        .await
+                        .answer(|_| ControllerResponse::TopicCreated),
                 };
                 let _ = reply.send(answer);
             }
@@ -181,20 +182,9 @@ impl Proposer {
                         epoch,
                     })
                 } else {
-                    match self
-                        .propose(fence_broker(&image, broker, FenceReason::ControlledShutdown))
+                    self.propose(fence_broker(&image, broker, FenceReason::ControlledShutdown))
                         .await
-                    {
-                        Proposal::Committed {
-                            outcome: BatchOutcome::Applied,
-                            ..
-                        } => ControllerResponse::ShutdownComplete,
-                        Proposal::Committed {
-                            outcome: BatchOutcome::Rejected(rejection),
-                            ..
-                        } => ControllerResponse::Rejected(rejection),
-                        Proposal::Failed(response) => response,
-                    }
+                        .answer(|_| ControllerResponse::ShutdownComplete)
                 };
                 let _ = reply.send(answer);
             }
