@@ -163,6 +163,90 @@ pub fn place_topic(
     Ok(records)
 }
 
+/// Why an ISR change asked by a partition leader was refused (KRaft's AlterPartition errors).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, thiserror::Error)]
+pub enum AlterPartitionError {
+    #[error("no partition {topic}-{partition}")]
+    UnknownPartition { topic: String, partition: u32 },
+    #[error("broker {broker} is not the leader (leader {leader:?}, epoch {leader_epoch})")]
+    NotLeader {
+        broker: BrokerId,
+        leader: Option<BrokerId>,
+        leader_epoch: u64,
+    },
+    #[error("stale request: leader epoch {requested_leader_epoch} / partition epoch {requested_partition_epoch}, current {leader_epoch} / {partition_epoch}")]
+    StaleEpoch {
+        requested_leader_epoch: u64,
+        requested_partition_epoch: u64,
+        leader_epoch: u64,
+        partition_epoch: u64,
+    },
+    #[error("invalid ISR {isr:?}: {reason}")]
+    InvalidIsr { isr: Vec<BrokerId>, reason: String },
+}
+
+/// The partition state that applies a leader's request to change the ISR of its partition,
+/// or why it is refused. The request names the leader and partition epochs it was computed from, so a
+/// leader that was deposed meanwhile cannot change anything; only unfenced replicas may join,
+/// and the leader must stay in.
+pub fn alter_partition(
+    image: &MetadataImage,
+    broker: BrokerId,
+    topic: &str,
+    partition: u32,
+    leader_epoch: u64,
+    partition_epoch: u64,
+    new_isr: &[BrokerId],
+) -> Result<PartitionState, AlterPartitionError> {
+    let Some(current) = image.partition(topic, partition) else {
+        return Err(AlterPartitionError::UnknownPartition {
+            topic: topic.to_string(),
+            partition,
+        });
+    };
+    if current.leader != Some(broker) {
+        return Err(AlterPartitionError::NotLeader {
+            broker,
+            leader: current.leader,
+            leader_epoch: current.leader_epoch,
+        });
+    }
+    if leader_epoch != current.leader_epoch || partition_epoch != current.partition_epoch {
+        return Err(AlterPartitionError::StaleEpoch {
+            requested_leader_epoch: leader_epoch,
+            requested_partition_epoch: partition_epoch,
+            leader_epoch: current.leader_epoch,
+            partition_epoch: current.partition_epoch,
+        });
+    }
+    let invalid = |reason: &str| AlterPartitionError::InvalidIsr {
+        isr: new_isr.to_vec(),
+        reason: reason.to_string(),
+    };
+    if !new_isr.contains(&broker) {
+        return Err(invalid("the leader must stay in the ISR"));
+    }
+    if let Some(outsider) = new_isr.iter().find(|member| !current.replicas.contains(member)) {
+        return Err(invalid(&format!("broker {outsider} is not a replica")));
+    }
+    let joining = new_isr.iter().filter(|member| !current.isr.contains(member));
+    if let Some(fenced) = joining.clone().find(|member| !image.is_active(**member)) {
+        return Err(invalid(&format!(
+            "broker {fenced} is fenced and cannot join the ISR"
+        )));
+    }
+    let mut next = current.clone();
+    // Keep the replica order so that the preferred leader stays first.
+    next.isr = current
+        .replicas
+        .iter()
+        .copied()
+        .filter(|replica| new_isr.contains(replica))
+        .collect();
+    next.partition_epoch += 1;
+    Ok(next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,5 +358,121 @@ mod tests {
             "a rejected batch must change nothing"
         );
         assert_eq!(image.offset, Some(101));
+    }
+
+    #[test]
+    fn a_leader_shrinks_and_grows_its_isr() {
+        let mut image = cluster();
+        let state = image.partition("t", 0).unwrap().clone();
+        let leader = state.leader.unwrap();
+        let follower = *state.isr.iter().find(|member| **member != leader).unwrap();
+        let shrunk: Vec<_> = state
+            .isr
+            .iter()
+            .copied()
+            .filter(|member| *member != follower)
+            .collect();
+        let record = alter_partition(
+            &image,
+            leader,
+            "t",
+            0,
+            state.leader_epoch,
+            state.partition_epoch,
+            &shrunk,
+        )
+        .unwrap();
+        image
+            .apply_batch(500, &[MetadataRecord::PartitionState(record)])
+            .unwrap();
+        let after = image.partition("t", 0).unwrap().clone();
+        assert_eq!(after.isr.len(), 2);
+        assert_eq!(
+            after.leader_epoch, state.leader_epoch,
+            "an ISR change keeps the leader epoch"
+        );
+        let grown = alter_partition(
+            &image,
+            leader,
+            "t",
+            0,
+            after.leader_epoch,
+            after.partition_epoch,
+            &state.isr,
+        )
+        .unwrap();
+        image
+            .apply_batch(501, &[MetadataRecord::PartitionState(grown)])
+            .unwrap();
+        assert_eq!(image.partition("t", 0).unwrap().isr, state.replicas);
+    }
+
+    #[test]
+    fn a_deposed_leader_or_a_stale_request_changes_nothing() {
+        let image = cluster();
+        let state = image.partition("t", 0).unwrap().clone();
+        let leader = state.leader.unwrap();
+        let other = *state.replicas.iter().find(|replica| **replica != leader).unwrap();
+        assert!(matches!(
+            alter_partition(
+                &image,
+                other,
+                "t",
+                0,
+                state.leader_epoch,
+                state.partition_epoch,
+                &[other]
+            ),
+            Err(AlterPartitionError::NotLeader { .. })
+        ));
+        assert!(matches!(
+            alter_partition(
+                &image,
+                leader,
+                "t",
+                0,
+                state.leader_epoch,
+                state.partition_epoch + 1,
+                &[leader]
+            ),
+            Err(AlterPartitionError::StaleEpoch { .. })
+        ));
+        assert!(matches!(
+            alter_partition(
+                &image,
+                leader,
+                "t",
+                0,
+                state.leader_epoch,
+                state.partition_epoch,
+                &[other]
+            ),
+            Err(AlterPartitionError::InvalidIsr { .. })
+        ));
+    }
+
+    #[test]
+    fn a_fenced_replica_cannot_join_the_isr() {
+        let mut image = cluster();
+        let state = image.partition("t", 0).unwrap().clone();
+        let leader = state.leader.unwrap();
+        let follower = *state.isr.iter().find(|member| **member != leader).unwrap();
+        image
+            .apply_batch(600, &fence_broker(&image, follower, FenceReason::SessionExpired))
+            .unwrap();
+        let after = image.partition("t", 0).unwrap().clone();
+        let rejoin = alter_partition(
+            &image,
+            leader,
+            "t",
+            0,
+            after.leader_epoch,
+            after.partition_epoch,
+            &state.isr,
+        );
+        assert!(
+            matches!(rejoin, Err(AlterPartitionError::InvalidIsr { .. })),
+            "{rejoin:?}"
+        );
     }
 }

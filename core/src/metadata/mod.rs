@@ -14,7 +14,10 @@ mod state_machine;
 
 pub use controller::{Controller, ControllerConfig, ControllerParams};
 pub use image::{BrokerState, MetadataImage, Rejection};
-pub use leadership::{fence_broker, partitions_without_broker, place_topic, unfence_broker, PlacementError};
+pub use leadership::{
+    alter_partition, fence_broker, partitions_without_broker, place_topic, unfence_broker,
+    AlterPartitionError, PlacementError,
+};
 pub use log_store::{DiskLogStore, LogRecovery};
 pub use protocol::{ControllerRequest, ControllerResponse, HeartbeatReply, MetadataUpdate};
 pub use raft_types::{BatchOutcome, ControllerId, MetadataBatch, MetadataRaft, MetadataRaftConfig};

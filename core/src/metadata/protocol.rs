@@ -8,9 +8,9 @@ use openraft::raft::{
 use serde::{Deserialize, Serialize};
 
 use super::image::{MetadataImage, Rejection};
-use super::leadership::PlacementError;
+use super::leadership::{AlterPartitionError, PlacementError};
 use super::raft_types::{ControllerId, MetadataRaftConfig};
-use super::records::{BrokerId, MetadataRecord};
+use super::records::{BrokerId, MetadataRecord, PartitionState};
 use crate::net::Address;
 
 /// A request to a controller.
@@ -40,6 +40,17 @@ pub enum ControllerRequest {
         partition_count: u32,
         replication_factor: usize,
     },
+    /// A partition leader asks to change its ISR (KRaft's AlterPartition), naming the epochs
+    /// its view was computed from.
+    AlterPartition {
+        broker: BrokerId,
+        broker_epoch: u64,
+        topic: String,
+        partition: u32,
+        leader_epoch: u64,
+        partition_epoch: u64,
+        isr: Vec<BrokerId>,
+    },
     /// A broker asks to leave: move its leaderships away, then fence it.
     ControlledShutdown {
         broker: BrokerId,
@@ -68,6 +79,9 @@ pub enum ControllerResponse {
     TopicCreated,
     TopicRejected(PlacementError),
     ShutdownComplete,
+    /// The ISR change was committed; the partition's new state.
+    PartitionAltered(PartitionState),
+    AlterPartitionRejected(AlterPartitionError),
     /// The proposal was refused by the state machine (a stale epoch, usually).
     Rejected(Rejection),
     /// The request could not be served now (not committed in time); retry later.

@@ -8,7 +8,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::super::image::MetadataImage;
-use super::super::leadership::{fence_broker, partitions_without_broker, place_topic, unfence_broker};
+use super::super::leadership::{
+    alter_partition, fence_broker, partitions_without_broker, place_topic, unfence_broker,
+};
 use super::super::protocol::ControllerResponse;
 use super::super::raft_types::{BatchOutcome, MetadataBatch, MetadataRaft};
 use super::super::records::{BrokerId, FenceReason, MetadataRecord};
@@ -41,6 +43,21 @@ pub enum Command {
         epoch: u64,
         reply: oneshot::Sender<ControllerResponse>,
     },
+    AlterPartition {
+        request: AlterPartitionRequest,
+        reply: oneshot::Sender<ControllerResponse>,
+    },
+}
+
+/// A leader's ISR change, as it asked for it.
+pub struct AlterPartitionRequest {
+    pub broker: BrokerId,
+    pub broker_epoch: u64,
+    pub topic: String,
+    pub partition: u32,
+    pub leader_epoch: u64,
+    pub partition_epoch: u64,
+    pub isr: Vec<BrokerId>,
 }
 
 pub(crate) struct Proposer {
@@ -167,6 +184,38 @@ impl Proposer {
                         .propose(records)
                         .await
                         .answer(|_| ControllerResponse::TopicCreated),
+                };
+                let _ = reply.send(answer);
+            }
+            Command::AlterPartition { request, reply } => {
+                let image = self.image();
+                // A broker that re-registered since computing its request speaks for a
+                // previous life: its view of the ISR cannot be trusted.
+                let registered = image
+                    .brokers
+                    .get(&request.broker)
+                    .is_some_and(|state| state.epoch == request.broker_epoch);
+                let answer = if !registered {
+                    ControllerResponse::Rejected(super::super::image::Rejection::UnknownBrokerEpoch {
+                        broker: request.broker,
+                        epoch: request.broker_epoch,
+                    })
+                } else {
+                    match alter_partition(
+                        &image,
+                        request.broker,
+                        &request.topic,
+                        request.partition,
+                        request.leader_epoch,
+                        request.partition_epoch,
+                        &request.isr,
+                    ) {
+                        Err(error) => ControllerResponse::AlterPartitionRejected(error),
+                        Ok(state) => self
+                            .propose(vec![MetadataRecord::PartitionState(state.clone())])
+                            .await
+                            .answer(|_| ControllerResponse::PartitionAltered(state)),
+                    }
                 };
                 let _ = reply.send(answer);
             }

@@ -16,7 +16,7 @@ use super::super::raft_types::{ControllerId, MetadataRaft};
 use super::super::records::FenceReason;
 use super::super::state_machine::SharedMetadata;
 use super::activity::Activity;
-use super::proposer::Command;
+use super::proposer::{AlterPartitionRequest, Command};
 use super::sessions::BrokerSessions;
 use crate::net::{decode, encode, Address, RpcHandler};
 
@@ -92,6 +92,29 @@ impl ControllerService {
                     name,
                     partition_count,
                     replication_factor,
+                    reply,
+                })
+                .await
+            }
+            ControllerRequest::AlterPartition {
+                broker,
+                broker_epoch,
+                topic,
+                partition,
+                leader_epoch,
+                partition_epoch,
+                isr,
+            } => {
+                self.ask(|reply| Command::AlterPartition {
+                    request: AlterPartitionRequest {
+                        broker,
+                        broker_epoch,
+                        topic,
+                        partition,
+                        leader_epoch,
+                        partition_epoch,
+                        isr,
+                    },
                     reply,
                 })
                 .await
