@@ -62,7 +62,7 @@ pub struct RunOptions {
 /// when one of its own expectations is not met.
 pub fn run_seeded<Scenario, Outcome>(seed: u64, params: WorldParams, scenario: Scenario) -> RunReport
 where
-    Scenario: FnOnce(World) -> Outcome + 'static,
+    Scenario: FnOnce(World) -> Outcome + Send + 'static,
     Outcome: Future<Output = Result<(), String>> + 'static,
 {
     let options = RunOptions {
@@ -74,7 +74,22 @@ where
 }
 
 /// [`run_seeded`] with explicit options.
+///
+/// The simulation runs on a thread of its own. madsim seeds the standard library's hash keys
+/// only if the runtime is the first thing on its thread to create a `HashMap`; a fresh thread
+/// guarantees that, so even a dependency's `HashMap` iterates in an order the seed decides.
 pub fn run_with<Scenario, Outcome>(seed: u64, options: RunOptions, scenario: Scenario) -> RunReport
+where
+    Scenario: FnOnce(World) -> Outcome + Send + 'static,
+    Outcome: Future<Output = Result<(), String>> + 'static,
+{
+    std::thread::scope(|scope| {
+        let simulation = scope.spawn(move || run_on_this_thread(seed, options, scenario));
+        simulation.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+fn run_on_this_thread<Scenario, Outcome>(seed: u64, options: RunOptions, scenario: Scenario) -> RunReport
 where
     Scenario: FnOnce(World) -> Outcome + 'static,
     Outcome: Future<Output = Result<(), String>> + 'static,
