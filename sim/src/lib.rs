@@ -12,3 +12,4 @@ pub mod scenario_run;
 pub mod scenarios;
 pub mod trace;
 pub mod world;
+pub mod workloads;

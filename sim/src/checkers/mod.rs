@@ -69,3 +69,4 @@ pub fn checkers_named(names: &[String], zone_of_broker: BTreeMap<BrokerId, Strin
         .filter(|checker| everything || names.iter().any(|name| name == checker.name()))
         .collect()
 }
+pub mod history;

@@ -1,0 +1,225 @@
+//! The client history of a run: every produce invoked, its outcome, and every record a
+//! consumer read, in the order they happened. Recording is a push onto a vector; nothing is
+//! formatted until the history is written out, as JSON lines in the format
+//! `HISTORY_FORMAT.md` describes, so tools outside this crate can check a run too.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::Operation;
+
+/// Every operation the workload's clients recorded, in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    operations: Vec<Operation>,
+}
+
+/// One history shared by every client of a run.
+pub type SharedHistory = Arc<Mutex<History>>;
+
+/// A history file that could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadHistoryError {
+    #[error("cannot read history {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("history line {line}: {source}")]
+    Line { line: usize, source: serde_json::Error },
+}
+
+impl History {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty history for several clients to record into.
+    pub fn shared() -> SharedHistory {
+        Arc::new(Mutex::new(History::new()))
+    }
+
+    /// Appends one operation; call it when the operation happens, so the order of the history
+    /// is the order of simulated time.
+    pub fn record(&mut self, operation: impl Into<Operation>) {
+        self.operations.push(operation.into());
+    }
+
+    pub fn operations(&self) -> &[Operation] {
+        &self.operations
+    }
+
+    pub fn len(&self) -> usize {
+        self.operations.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.operations.is_empty()
+    }
+
+    /// Writes the history to `path` as JSON lines, one operation a line.
+    pub fn write_jsonl(&self, path: &Path) -> io::Result<()> {
+        let mut writer = BufWriter::new(File::create(path)?);
+        self.write_jsonl_to(&mut writer)?;
+        writer.flush()
+    }
+
+    /// Writes the history as JSON lines to any writer.
+    pub fn write_jsonl_to(&self, writer: &mut impl Write) -> io::Result<()> {
+        for operation in &self.operations {
+            serde_json::to_writer(&mut *writer, operation)?;
+            writer.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// Loads a history written by `write_jsonl` (or by any tool following the format).
+    pub fn read_jsonl(path: &Path) -> Result<History, ReadHistoryError> {
+        let io_error = |source| ReadHistoryError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(io_error)?;
+        Self::read_jsonl_from(file).map_err(|error| match error {
+            ReadHistoryError::Io { source, .. } => io_error(source),
+            line_error => line_error,
+        })
+    }
+
+    /// Loads a history from JSON lines; blank lines are skipped and lines are counted from 1.
+    pub fn read_jsonl_from(reader: impl Read) -> Result<History, ReadHistoryError> {
+        let mut history = History::new();
+        for (index, line) in BufReader::new(reader).lines().enumerate() {
+            // `read_jsonl` puts the file's path in place of this placeholder.
+            let line = line.map_err(|source| ReadHistoryError::Io {
+                path: PathBuf::from("(reader)"),
+                source,
+            })?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let operation = serde_json::from_str(&line).map_err(|source| ReadHistoryError::Line {
+                line: index + 1,
+                source,
+            })?;
+            history.operations.push(operation);
+        }
+        Ok(history)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::workloads::{
+        Acks, ClientId, FinalReadDone, OpId, Payload, ProduceError, ProduceFailed, ProduceInvoked, ProduceOk,
+        ProduceUnknown, RecordRead,
+    };
+
+    fn one_of_each() -> History {
+        let mut history = History::new();
+        history.record(ProduceInvoked {
+            client: ClientId(1),
+            op_id: OpId(7),
+            at: Duration::from_nanos(1_500_000_001),
+            topic: "orders".to_string(),
+            partition: 2,
+            key: Some(Payload::from("k")),
+            value: Payload::from("1-7"),
+            producer_id: Some(4_000),
+            producer_epoch: Some(0),
+            sequence: Some(12),
+            acks: Acks::All,
+        });
+        history.record(ProduceOk {
+            client: ClientId(1),
+            op_id: OpId(7),
+            at: Duration::from_millis(1_600),
+            offset: Some(40),
+        });
+        history.record(ProduceFailed {
+            client: ClientId(1),
+            op_id: OpId(8),
+            at: Duration::from_millis(1_700),
+            error: ProduceError::NotEnoughReplicas,
+        });
+        history.record(ProduceUnknown {
+            client: ClientId(1),
+            op_id: OpId(9),
+            at: Duration::from_millis(1_800),
+            reason: "request timed out after 30 s".to_string(),
+        });
+        history.record(RecordRead {
+            client: ClientId(2),
+            at: Duration::from_millis(1_900),
+            topic: "orders".to_string(),
+            partition: 2,
+            offset: 40,
+            key: None,
+            value: Payload::from(vec![0xfe, 0xff]),
+            final_read: true,
+        });
+        history.record(FinalReadDone {
+            client: ClientId(2),
+            at: Duration::from_secs(2),
+            topic: "orders".to_string(),
+            partition: 2,
+            start_offset: 0,
+            end_offset: 41,
+        });
+        history
+    }
+
+    #[test]
+    fn a_history_survives_a_round_trip_through_a_jsonl_file() {
+        let history = one_of_each();
+        let path = std::env::temp_dir().join(format!("korasim-history-{}.jsonl", std::process::id()));
+        history.write_jsonl(&path).expect("the history is written");
+        let loaded = History::read_jsonl(&path);
+        std::fs::remove_file(&path).expect("the file is removed");
+        assert_eq!(loaded.expect("the history is read back"), history);
+    }
+
+    #[test]
+    fn each_operation_is_one_line_in_the_documented_format() {
+        let mut bytes = Vec::new();
+        one_of_each()
+            .write_jsonl_to(&mut bytes)
+            .expect("writes to memory");
+        let text = String::from_utf8(bytes).expect("JSON is UTF-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 6);
+        assert_eq!(
+            lines[0],
+            r#"{"type":"produce_invoked","client":1,"op_id":7,"at_ns":1500000001,"topic":"orders","partition":2,"key":"k","value":"1-7","producer_id":4000,"producer_epoch":0,"sequence":12,"acks":"all"}"#
+        );
+        assert_eq!(
+            lines[2],
+            r#"{"type":"produce_failed","client":1,"op_id":8,"at_ns":1700000000,"error":"NOT_ENOUGH_REPLICAS"}"#
+        );
+        assert_eq!(
+            lines[4],
+            r#"{"type":"read","client":2,"at_ns":1900000000,"topic":"orders","partition":2,"offset":40,"key":null,"value":{"hex":"feff"},"final_read":true}"#
+        );
+    }
+
+    #[test]
+    fn the_example_in_the_format_document_is_this_history() {
+        let document = include_str!("HISTORY_FORMAT.md");
+        let example: String = document
+            .lines()
+            .filter(|line| line.starts_with(r#"{"type""#))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let parsed = History::read_jsonl_from(example.as_bytes()).expect("the example parses");
+        assert_eq!(parsed, one_of_each());
+    }
+
+    #[test]
+    fn a_bad_line_is_reported_by_number() {
+        let text = "\n{\"type\":\"produce_ok\",\"client\":1,\"op_id\":7,\"at_ns\":5,\"offset\":null}\n{\"type\":\"nonsense\"}\n";
+        let error = History::read_jsonl_from(text.as_bytes()).expect_err("the third line is bad");
+        assert!(matches!(error, ReadHistoryError::Line { line: 3, .. }), "{error}");
+    }
+}
