@@ -26,6 +26,28 @@ pub async fn start_cluster(world: &World) -> Result<(), String> {
     create_topic(world, "orders", 12, 3, STARTUP_DEADLINE).await
 }
 
+/// The zone `node` runs in, and the brokers of that zone.
+fn zone_and_brokers_of(world: &World, node: &str) -> (String, Vec<u32>) {
+    let zone = world
+        .node_plan(node)
+        .map(|plan| plan.zone.clone())
+        .unwrap_or_default();
+    let brokers = world
+        .broker_zones()
+        .into_iter()
+        .filter(|(_, broker_zone)| *broker_zone == zone)
+        .map(|(broker, _)| broker)
+        .collect();
+    (zone, brokers)
+}
+
+/// A broker chosen by the seed, with its node name.
+fn random_broker(world: &World) -> (u32, String) {
+    let brokers: Vec<u32> = world.broker_zones().into_keys().collect();
+    let victim = brokers[world.random::<usize>() % brokers.len()];
+    (victim, format!("broker-{victim}"))
+}
+
 pub fn broker_fenced_at(world: &World, broker: u32) -> Option<Duration> {
     entries(world).into_iter().find_map(|entry| match &entry.kind {
         TraceKind::Node(Event::MetadataApplied {
@@ -70,16 +92,7 @@ pub async fn active_controller_crash_fails_over_without_losing_metadata(world: W
 pub async fn zone_of_active_controller_lost_and_the_rest_carry_on(world: World) -> Result<(), String> {
     start_cluster(&world).await?;
     let (old, old_term) = wait_for_active_controller(&world, STARTUP_DEADLINE).await?;
-    let zone = world
-        .node_plan(&old)
-        .map(|plan| plan.zone.clone())
-        .unwrap_or_default();
-    let lost_brokers: Vec<u32> = world
-        .broker_zones()
-        .into_iter()
-        .filter(|(_, broker_zone)| *broker_zone == zone)
-        .map(|(broker, _)| broker)
-        .collect();
+    let (zone, lost_brokers) = zone_and_brokers_of(&world, &old);
     world.lose_zone(&zone);
     wait_for(
         &world,
@@ -116,9 +129,7 @@ pub async fn zone_of_active_controller_lost_and_the_rest_carry_on(world: World) 
 
 pub async fn silent_broker_is_fenced_within_the_session_timeout(world: World) -> Result<(), String> {
     start_cluster(&world).await?;
-    let brokers: Vec<u32> = world.broker_zones().into_keys().collect();
-    let victim = brokers[world.random::<usize>() % brokers.len()];
-    let name = format!("broker-{victim}");
+    let (victim, name) = random_broker(&world);
     // Half the seeds crash the broker, half cut it off the network: both stop its
     // heartbeats.
     let crashed = world.random::<bool>();
@@ -272,16 +283,7 @@ pub async fn steady_state_has_no_false_alarms(world: World) -> Result<(), String
 pub async fn isolated_zone_is_fenced_and_rejoins(world: World) -> Result<(), String> {
     start_cluster(&world).await?;
     let (old, old_term) = wait_for_active_controller(&world, STARTUP_DEADLINE).await?;
-    let zone = world
-        .node_plan(&old)
-        .map(|plan| plan.zone.clone())
-        .unwrap_or_default();
-    let cut_off: Vec<u32> = world
-        .broker_zones()
-        .into_iter()
-        .filter(|(_, broker_zone)| *broker_zone == zone)
-        .map(|(broker, _)| broker)
-        .collect();
+    let (zone, cut_off) = zone_and_brokers_of(&world, &old);
     world.isolate_zone(&zone);
     wait_for(
         &world,
@@ -306,9 +308,7 @@ pub async fn isolated_zone_is_fenced_and_rejoins(world: World) -> Result<(), Str
 /// unfenced: fencing it would move leadership away from a healthy broker.
 pub async fn one_way_partition_does_not_fence_a_heartbeating_broker(world: World) -> Result<(), String> {
     start_cluster(&world).await?;
-    let brokers: Vec<u32> = world.broker_zones().into_keys().collect();
-    let victim = brokers[world.random::<usize>() % brokers.len()];
-    let name = format!("broker-{victim}");
+    let (victim, name) = random_broker(&world);
     let cut_from = world.elapsed();
     world.partition(&["controller-1", "controller-2", "controller-3"], &[&name], true);
     world.sleep(Duration::from_secs(30)).await;
