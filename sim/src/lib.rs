@@ -11,5 +11,5 @@ pub mod scenario_file;
 pub mod scenario_run;
 pub mod scenarios;
 pub mod trace;
-pub mod world;
 pub mod workloads;
+pub mod world;

@@ -85,7 +85,9 @@ where
 {
     std::thread::scope(|scope| {
         let simulation = scope.spawn(move || run_on_this_thread(seed, options, scenario));
-        simulation.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        simulation
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
 }
 

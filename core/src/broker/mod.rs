@@ -4,6 +4,7 @@
 
 mod controller_client;
 mod lifecycle;
+pub mod log;
 mod metadata_follower;
 mod params;
 
