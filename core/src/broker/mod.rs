@@ -7,6 +7,7 @@ mod lifecycle;
 pub mod log;
 mod metadata_follower;
 mod params;
+pub mod replication;
 
 pub use controller_client::ControllerClient;
 pub use lifecycle::{Broker, BrokerConfig};

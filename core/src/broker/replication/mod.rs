@@ -1,0 +1,17 @@
+//! Leader-side replication of one partition (Kafka's `Partition` ISR and high-watermark
+//! logic), kept pure: no I/O, no async, no clock. Times are `Duration`s since an origin the
+//! caller chooses, passed in with every call that needs one.
+//!
+//! - `params.rs`: `replica_lag_max` and `min_insync_replicas`;
+//! - `leader_state.rs`: follower fetch positions, the high watermark, `acks=all` completion,
+//!   ISR shrink and expand proposals.
+
+mod leader_state;
+mod params;
+#[cfg(test)]
+mod tests;
+
+pub use leader_state::{
+    Completion, FetchError, FollowerState, IsrChangeError, LeaderState, NotEnoughReplicas, PendingIsrChange,
+};
+pub use params::ReplicationParams;
