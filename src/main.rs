@@ -70,7 +70,19 @@ fn default_jobs() -> usize {
     std::thread::available_parallelism().map(usize::from).unwrap_or(1)
 }
 
+/// Makes a closed pipe end the program quietly, as it does any Unix tool (`korasim list |
+/// head`), instead of panicking on the next print.
+fn exit_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE at start-up, before any thread
+    // exists, has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    exit_quietly_on_closed_pipe();
     let cli = Cli::parse();
     logging::install(cli.verbose);
     let command = cli.command.unwrap_or(Command::Gate {
