@@ -3,6 +3,7 @@
 //! this.
 
 mod controller_client;
+pub mod data_protocol;
 mod lifecycle;
 pub mod log;
 mod metadata_follower;

@@ -4,13 +4,19 @@
 //!
 //! - `params.rs`: `replica_lag_max` and `min_insync_replicas`;
 //! - `leader_state.rs`: follower fetch positions, the high watermark, `acks=all` completion,
-//!   ISR shrink and expand proposals.
+//!   ISR shrink and expand proposals;
+//! - `follower_state.rs`: the follower side: truncation by leader epoch, fetch offset and
+//!   high watermark.
 
+mod follower_state;
+#[cfg(test)]
+mod follower_tests;
 mod leader_state;
 mod params;
 #[cfg(test)]
 mod tests;
 
+pub use follower_state::{FollowerAction, FollowerFetchState, FollowerRequest};
 pub use leader_state::{
     Completion, FetchError, FollowerState, IsrChangeError, LeaderState, NotEnoughReplicas, PendingIsrChange,
 };
