@@ -6,13 +6,16 @@
 //! - `leader_state.rs`: follower fetch positions, the high watermark, `acks=all` completion,
 //!   ISR shrink and expand proposals;
 //! - `follower_state.rs`: the follower side: truncation by leader epoch, fetch offset and
-//!   high watermark.
+//!   high watermark;
+//! - `roles.rs`: which partitions a broker leads, follows or stops serving after a metadata
+//!   change.
 
 mod follower_state;
 #[cfg(test)]
 mod follower_tests;
 mod leader_state;
 mod params;
+mod roles;
 #[cfg(test)]
 mod tests;
 
@@ -21,3 +24,4 @@ pub use leader_state::{
     Completion, FetchError, FollowerState, IsrChangeError, LeaderState, NotEnoughReplicas, PendingIsrChange,
 };
 pub use params::ReplicationParams;
+pub use roles::{role_changes, RoleChange};
