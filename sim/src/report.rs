@@ -12,6 +12,7 @@ use korasim_reports::{FaultRecord, MarkRecord, RunRecord, Series, ViolationRecor
 use crate::checkers::log_replay::LogReplay;
 use crate::faults::FaultEvent;
 use crate::run::RunReport;
+use crate::scenario_run::ReplayedState;
 use crate::trace::{TraceEntry, TraceKind};
 
 /// What a report needs besides the run itself.
@@ -255,25 +256,14 @@ fn marks(trace: &[TraceEntry]) -> Vec<MarkRecord> {
 /// Unfenced brokers over time, a step series from the metadata log.
 fn unfenced_brokers(trace: &[TraceEntry]) -> Series {
     let mut replay = LogReplay::default();
-    let mut fenced: BTreeMap<u32, bool> = BTreeMap::new();
+    let mut state = ReplayedState::default();
     let mut points = vec![(0.0, 0.0)];
     for entry in trace {
         let Some(batch) = replay.next_batch(entry) else {
             continue;
         };
-        for record in batch.records {
-            match record {
-                MetadataRecord::RegisterBroker { broker, .. }
-                | MetadataRecord::FenceBroker { broker, .. } => {
-                    fenced.insert(*broker, true);
-                }
-                MetadataRecord::UnfenceBroker { broker, .. } => {
-                    fenced.insert(*broker, false);
-                }
-                _ => {}
-            }
-        }
-        let unfenced = fenced.values().filter(|fenced| !**fenced).count() as f64;
+        state.apply(batch.records);
+        let unfenced = state.unfenced_count() as f64;
         let at = entry.at.as_secs_f64();
         if let Some(&(_, previous)) = points.last() {
             if previous != unfenced {

@@ -251,31 +251,11 @@ pub fn alter_partition(
 mod tests {
     use super::*;
 
-    fn address(broker: BrokerId) -> crate::net::Address {
-        format!("10.0.0.{broker}:9092").parse().unwrap()
-    }
-
     /// Six unfenced brokers over three zones, and topic "t" with three partitions.
     fn cluster() -> MetadataImage {
-        let mut image = MetadataImage::default();
-        let mut offset = 0;
-        for broker in 1..=6u32 {
-            let zone = format!("az-{}", (broker - 1) % 3 + 1);
-            let register = MetadataRecord::RegisterBroker {
-                broker,
-                epoch: broker as u64,
-                zone,
-                address: address(broker),
-            };
-            offset += 1;
-            image.apply_batch(offset, &[register]).unwrap();
-            offset += 1;
-            image
-                .apply_batch(offset, &unfence_broker(&image, broker))
-                .unwrap();
-        }
+        let mut image = crate::metadata::test_support::unfenced_brokers(6, 3);
         let topic = place_topic(&image, "t", 3, 3).unwrap();
-        image.apply_batch(offset + 1, &topic).unwrap();
+        image.apply_batch(13, &topic).unwrap();
         image
     }
 

@@ -11,6 +11,8 @@ mod raft_network;
 mod raft_types;
 mod records;
 mod state_machine;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use controller::{Controller, ControllerConfig, ControllerParams};
 pub use image::{BrokerState, MetadataImage, Rejection};
@@ -19,7 +21,9 @@ pub use leadership::{
     AlterPartitionError, PlacementError,
 };
 pub use log_store::{DiskLogStore, LogRecovery};
-pub use protocol::{ControllerRequest, ControllerResponse, HeartbeatReply, MetadataUpdate};
+pub use protocol::{
+    AlterPartitionRequest, ControllerRequest, ControllerResponse, HeartbeatReply, MetadataUpdate,
+};
 pub use raft_types::{BatchOutcome, ControllerId, MetadataBatch, MetadataRaft, MetadataRaftConfig};
 pub use records::{BrokerId, FenceReason, MetadataRecord, PartitionState};
 pub use state_machine::{AppliedMetadata, MetadataStateMachine, SharedMetadata};

@@ -42,15 +42,7 @@ pub enum ControllerRequest {
     },
     /// A partition leader asks to change its ISR (KRaft's AlterPartition), naming the epochs
     /// its view was computed from.
-    AlterPartition {
-        broker: BrokerId,
-        broker_epoch: u64,
-        topic: String,
-        partition: u32,
-        leader_epoch: u64,
-        partition_epoch: u64,
-        isr: Vec<BrokerId>,
-    },
+    AlterPartition(AlterPartitionRequest),
     /// A broker asks to leave: move its leaderships away, then fence it.
     ControlledShutdown {
         broker: BrokerId,
@@ -107,4 +99,17 @@ pub enum MetadataUpdate {
     },
     /// The broker is too far behind for batches: here is the whole image.
     Image(Box<MetadataImage>),
+}
+
+/// A leader's ISR change, as it asked for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlterPartitionRequest {
+    pub broker: BrokerId,
+    /// The leader's registration epoch: a request from a previous life of the broker is refused.
+    pub broker_epoch: u64,
+    pub topic: String,
+    pub partition: u32,
+    pub leader_epoch: u64,
+    pub partition_epoch: u64,
+    pub isr: Vec<BrokerId>,
 }

@@ -297,28 +297,36 @@ impl ReplayedState {
         let mut replay = LogReplay::default();
         let mut state = ReplayedState::default();
         for entry in trace {
-            let Some(batch) = replay.next_batch(entry) else {
-                continue;
-            };
-            for record in batch.records {
-                match record {
-                    MetadataRecord::RegisterBroker { broker, .. }
-                    | MetadataRecord::FenceBroker { broker, .. } => {
-                        state.fenced.insert(*broker, true);
-                    }
-                    MetadataRecord::UnfenceBroker { broker, .. } => {
-                        state.fenced.insert(*broker, false);
-                    }
-                    MetadataRecord::CreateTopic { .. } => {}
-                    MetadataRecord::PartitionState(partition) => {
-                        state
-                            .leaders
-                            .insert((partition.topic.clone(), partition.partition), partition.leader);
-                    }
-                }
+            if let Some(batch) = replay.next_batch(entry) {
+                state.apply(batch.records);
             }
         }
         state
+    }
+
+    /// Applies one batch that took effect.
+    pub fn apply(&mut self, records: &[MetadataRecord]) {
+        for record in records {
+            match record {
+                MetadataRecord::RegisterBroker { broker, .. }
+                | MetadataRecord::FenceBroker { broker, .. } => {
+                    self.fenced.insert(*broker, true);
+                }
+                MetadataRecord::UnfenceBroker { broker, .. } => {
+                    self.fenced.insert(*broker, false);
+                }
+                MetadataRecord::CreateTopic { .. } => {}
+                MetadataRecord::PartitionState(partition) => {
+                    self.leaders
+                        .insert((partition.topic.clone(), partition.partition), partition.leader);
+                }
+            }
+        }
+    }
+
+    /// How many registered brokers are unfenced.
+    pub fn unfenced_count(&self) -> usize {
+        self.fenced.values().filter(|fenced| !**fenced).count()
     }
 
     /// Sentences for everything that has not converged: a broker not registered or still

@@ -67,32 +67,11 @@ pub fn role_changes(before: &MetadataImage, after: &MetadataImage, broker: Broke
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metadata::{
-        alter_partition, fence_broker, place_topic, unfence_broker, FenceReason, MetadataRecord,
-    };
+    use crate::metadata::{alter_partition, fence_broker, place_topic, FenceReason, MetadataRecord};
 
-    fn address(broker: BrokerId) -> crate::net::Address {
-        format!("10.0.0.{broker}:9092").parse().unwrap()
-    }
-
+    /// Three unfenced brokers, one per zone.
     fn cluster() -> MetadataImage {
-        let mut image = MetadataImage::default();
-        let mut offset = 0;
-        for broker in 1..=3u32 {
-            let register = MetadataRecord::RegisterBroker {
-                broker,
-                epoch: broker as u64,
-                zone: format!("az-{broker}"),
-                address: address(broker),
-            };
-            offset += 1;
-            image.apply_batch(offset, &[register]).unwrap();
-            offset += 1;
-            image
-                .apply_batch(offset, &unfence_broker(&image, broker))
-                .unwrap();
-        }
-        image
+        crate::metadata::test_support::unfenced_brokers(3, 3)
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::super::image::MetadataImage;
 use super::super::leadership::{
     alter_partition, fence_broker, partitions_without_broker, place_topic, unfence_broker,
 };
-use super::super::protocol::ControllerResponse;
+use super::super::protocol::{AlterPartitionRequest, ControllerResponse};
 use super::super::raft_types::{BatchOutcome, MetadataBatch, MetadataRaft};
 use super::super::records::{BrokerId, FenceReason, MetadataRecord};
 use super::super::state_machine::SharedMetadata;
@@ -47,17 +47,6 @@ pub enum Command {
         request: AlterPartitionRequest,
         reply: oneshot::Sender<ControllerResponse>,
     },
-}
-
-/// A leader's ISR change, as it asked for it.
-pub struct AlterPartitionRequest {
-    pub broker: BrokerId,
-    pub broker_epoch: u64,
-    pub topic: String,
-    pub partition: u32,
-    pub leader_epoch: u64,
-    pub partition_epoch: u64,
-    pub isr: Vec<BrokerId>,
 }
 
 pub(crate) struct Proposer {

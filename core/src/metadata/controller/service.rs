@@ -16,7 +16,7 @@ use super::super::raft_types::{ControllerId, MetadataRaft};
 use super::super::records::FenceReason;
 use super::super::state_machine::SharedMetadata;
 use super::activity::Activity;
-use super::proposer::{AlterPartitionRequest, Command};
+use super::proposer::Command;
 use super::sessions::BrokerSessions;
 use crate::net::{decode, encode, Address, RpcHandler};
 
@@ -96,28 +96,8 @@ impl ControllerService {
                 })
                 .await
             }
-            ControllerRequest::AlterPartition {
-                broker,
-                broker_epoch,
-                topic,
-                partition,
-                leader_epoch,
-                partition_epoch,
-                isr,
-            } => {
-                self.ask(|reply| Command::AlterPartition {
-                    request: AlterPartitionRequest {
-                        broker,
-                        broker_epoch,
-                        topic,
-                        partition,
-                        leader_epoch,
-                        partition_epoch,
-                        isr,
-                    },
-                    reply,
-                })
-                .await
+            ControllerRequest::AlterPartition(request) => {
+                self.ask(|reply| Command::AlterPartition { request, reply }).await
             }
             ControllerRequest::ControlledShutdown { broker, epoch } => {
                 self.ask(|reply| Command::ControlledShutdown { broker, epoch, reply })
