@@ -44,6 +44,69 @@ pub enum Event {
         epoch: u64,
         confirmed: bool,
     },
+    /// This broker opened its replica of a partition: what its disk held (after a crash,
+    /// only what was flushed).
+    ReplicaOpened {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        log_start_offset: u64,
+        log_end_offset: u64,
+    },
+    /// This broker leads the partition in `leader_epoch`, its log ending at `log_end_offset`.
+    LeaderStarted {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        leader_epoch: u64,
+        log_end_offset: u64,
+    },
+    /// This broker follows `leader` in `leader_epoch`.
+    FollowerStarted {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        leader: BrokerId,
+        leader_epoch: u64,
+        log_end_offset: u64,
+    },
+    /// A batch was written to this broker's replica (as leader, or copied as follower).
+    /// `checksum` is the CRC-32 of the batch's stored bytes, so replicas can be compared.
+    BatchAppended {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        base_offset: u64,
+        last_offset: u64,
+        leader_epoch: u64,
+        checksum: u32,
+    },
+    /// This broker's replica was cut: it now ends at `log_end_offset` (and, after a full
+    /// truncation, starts at `log_start_offset`).
+    ReplicaTruncated {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        log_start_offset: u64,
+        log_end_offset: u64,
+    },
+    /// As leader in `leader_epoch`, this broker moved the partition's high watermark.
+    HighWatermarkAdvanced {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        leader_epoch: u64,
+        high_watermark: u64,
+    },
+    /// As leader, this broker asked the controller to change the ISR (AlterPartition).
+    IsrChangeRequested {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        leader_epoch: u64,
+        from_isr: Vec<BrokerId>,
+        to_isr: Vec<BrokerId>,
+    },
 }
 
 /// Receives a node's events.

@@ -50,7 +50,14 @@ pub enum BrokerRequest {
         current_leader_epoch: Option<u64>,
         /// The follower replica and its broker epoch; `None` for a consumer.
         replica: Option<(BrokerId, u64)>,
+        /// Kafka's `fetch.max.wait.ms` / `replica.fetch.wait.max.ms`: when nothing is there
+        /// to return, the leader holds the request this long for data to arrive (a long
+        /// poll) instead of answering empty at once; 0 answers at once.
+        max_wait_ms: u64,
     },
+    /// Which broker leads each partition, and where every broker is (Kafka's `Metadata`).
+    /// Any broker answers from its copy of the metadata image, which may be stale.
+    Metadata,
     /// Where `leader_epoch` ends in the leader's log (KIP-101, KIP-279).
     OffsetsForLeaderEpoch {
         topic: String,
@@ -68,6 +75,76 @@ pub enum BrokerResponse {
     /// `Ok(None)` is Kafka's `UNDEFINED_EPOCH_OFFSET`: the leader knows no epoch at or below
     /// the one asked for.
     OffsetsForLeaderEpoch(#[serde(with = "epoch_answer_wire")] Result<Option<EpochEndOffset>, FetchError>),
+    Metadata(ClusterMetadata),
+}
+
+/// A broker's view of the cluster, for clients to find partition leaders.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterMetadata {
+    /// The metadata log offset the answering broker's image is at.
+    pub metadata_offset: Option<u64>,
+    pub brokers: Vec<BrokerEndpoint>,
+    pub partitions: Vec<PartitionMetadata>,
+}
+
+/// Where a registered broker listens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerEndpoint {
+    pub id: BrokerId,
+    pub address: crate::net::Address,
+    pub zone: String,
+    pub fenced: bool,
+}
+
+/// One partition as a client needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionMetadata {
+    pub topic: String,
+    pub partition: u32,
+    pub leader: Option<BrokerId>,
+    pub leader_epoch: u64,
+    pub replicas: Vec<BrokerId>,
+    pub isr: Vec<BrokerId>,
+}
+
+impl ClusterMetadata {
+    /// The client's view of `image`.
+    pub fn from_image(image: &crate::metadata::MetadataImage) -> Self {
+        ClusterMetadata {
+            metadata_offset: image.offset,
+            brokers: image
+                .brokers
+                .iter()
+                .map(|(&id, state)| BrokerEndpoint {
+                    id,
+                    address: state.address,
+                    zone: state.zone.clone(),
+                    fenced: state.fenced,
+                })
+                .collect(),
+            partitions: image
+                .partitions()
+                .map(|state| PartitionMetadata {
+                    topic: state.topic.clone(),
+                    partition: state.partition,
+                    leader: state.leader,
+                    leader_epoch: state.leader_epoch,
+                    replicas: state.replicas.clone(),
+                    isr: state.isr.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn partition(&self, topic: &str, partition: u32) -> Option<&PartitionMetadata> {
+        self.partitions
+            .iter()
+            .find(|p| p.topic == topic && p.partition == partition)
+    }
+
+    pub fn broker(&self, id: BrokerId) -> Option<&BrokerEndpoint> {
+        self.brokers.iter().find(|b| b.id == id)
+    }
 }
 
 /// The offsets the leader gave the produced records.
@@ -405,6 +482,7 @@ mod tests {
             max_bytes: 1 << 20,
             current_leader_epoch: Some(4),
             replica: Some((2, 17)),
+            max_wait_ms: 500,
         });
         round_trip(BrokerRequest::Fetch {
             topic: "t".into(),
@@ -413,6 +491,7 @@ mod tests {
             max_bytes: 10,
             current_leader_epoch: None,
             replica: None,
+            max_wait_ms: 0,
         });
         round_trip(BrokerRequest::OffsetsForLeaderEpoch {
             topic: "t".into(),
@@ -420,7 +499,22 @@ mod tests {
             current_leader_epoch: 5,
             leader_epoch: 3,
         });
+        round_trip(BrokerRequest::Metadata);
         round_trip(Acks::Leader);
+    }
+
+    #[test]
+    fn cluster_metadata_round_trips_and_finds_leaders() {
+        let mut image = crate::metadata::test_support::unfenced_brokers(3, 3);
+        let records = crate::metadata::place_topic(&image, "t", 2, 3).unwrap();
+        image.apply_batch(10, &records).unwrap();
+        let metadata = ClusterMetadata::from_image(&image);
+        assert_eq!(metadata.brokers.len(), 3);
+        let p1 = metadata.partition("t", 1).unwrap();
+        assert_eq!(p1.leader, image.partition("t", 1).unwrap().leader);
+        assert!(metadata.broker(p1.leader.unwrap()).is_some());
+        assert!(metadata.partition("t", 2).is_none());
+        round_trip(BrokerResponse::Metadata(metadata));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use korasim_core::broker::{BrokerParams, ControllerClient};
 use korasim_core::metadata::{BrokerId, ControllerParams, ControllerRequest, ControllerResponse};
+use korasim_core::net::Rpc;
 use madsim::net::NetSim;
 use madsim::runtime::{Handle, NodeHandle};
 use madsim::task::NodeId;
@@ -19,7 +20,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub use network::{LinkDelays, SimTransport};
-pub use topology::{NodePlan, Role, Topology, BROKER_PORT, CLIENT_PORT, CONTROLLER_PORT};
+pub use topology::{
+    NodePlan, Role, Topology, BROKER_PORT, CLIENT_NODE, CLIENT_PORT, CLIENT_ZONE, CONTROLLER_PORT,
+};
 
 use crate::devices::disk::{DiskConfig, SimDisk};
 use crate::faults::FaultEvent;
@@ -77,6 +80,7 @@ struct WorldState {
     down_nodes: Mutex<BTreeSet<String>>,
     random: Mutex<ChaCha8Rng>,
     admin: Arc<Mutex<Option<Arc<ControllerClient>>>>,
+    client_rpc: Arc<Mutex<Option<Arc<Rpc>>>>,
 }
 
 /// A handle to the running world. Cheap to clone.
@@ -93,6 +97,7 @@ impl World {
         let mut random = ChaCha8Rng::seed_from_u64(madsim::rand::thread_rng().gen());
         let delays = Arc::new(LinkDelays::default());
         let admin = Arc::new(Mutex::new(None));
+        let client_rpc = Arc::new(Mutex::new(None));
         let plans = params.topology.nodes();
         let controllers: BTreeMap<_, _> = plans
             .iter()
@@ -120,6 +125,7 @@ impl World {
                 controller_params: params.controller.clone(),
                 broker_params: params.broker.clone(),
                 admin: admin.clone(),
+                client_rpc: client_rpc.clone(),
             };
             let node = nodes::start_node(&handle, context);
             nodes.insert(
@@ -142,6 +148,7 @@ impl World {
                 down_nodes: Mutex::new(BTreeSet::new()),
                 random: Mutex::new(random),
                 admin,
+                client_rpc,
             }),
         }
     }
@@ -237,6 +244,7 @@ impl World {
         if node.plan.role == Role::Client {
             // The admin client died with its node; the restarted node installs a new one.
             *lock(&self.state.admin) = None;
+            *lock(&self.state.client_rpc) = None;
         }
         self.state.handle.kill(node.handle.id());
         if let Some(disk) = &node.disk {
@@ -460,6 +468,25 @@ impl World {
         }
     }
 
+    /// Runs `work` on the client node with the node's RPC endpoint, waiting until the node is
+    /// up. The task dies with the node. `None` if the node is not running.
+    pub async fn spawn_on_client<F, Fut>(&self, work: F) -> Option<madsim::task::JoinHandle<Fut::Output>>
+    where
+        F: FnOnce(Arc<Rpc>) -> Fut,
+        Fut: std::future::Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
+        let rpc = loop {
+            if let Some(rpc) = lock(&self.state.client_rpc).clone() {
+                break rpc;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        let client_id = self.node(CLIENT_NODE).handle.id();
+        let client_node = self.state.handle.get_node(client_id)?;
+        Some(client_node.spawn(work(rpc)))
+    }
+
     /// Sends a request to the active controller from the client node, as an operator tool
     /// would. `None` when no controller answered as active.
     pub async fn admin_request(&self, request: ControllerRequest) -> Option<ControllerResponse> {
@@ -471,7 +498,7 @@ impl World {
         };
         // A handle taken before a restart still points at the dead incarnation, so the
         // client's current incarnation is looked up afresh every time.
-        let client_id = self.node("client-1").handle.id();
+        let client_id = self.node(CLIENT_NODE).handle.id();
         let client_node = self.state.handle.get_node(client_id)?;
         client_node
             .spawn(async move { client.send(&request).await })

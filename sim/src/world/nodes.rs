@@ -26,6 +26,7 @@ pub(super) struct NodeContext {
     pub controller_params: ControllerParams,
     pub broker_params: BrokerParams,
     pub admin: Arc<Mutex<Option<Arc<ControllerClient>>>>,
+    pub client_rpc: Arc<Mutex<Option<Arc<Rpc>>>>,
 }
 
 impl NodeContext {
@@ -75,6 +76,10 @@ impl NodeContext {
             }
             Role::Client => {
                 let rpc = Rpc::start(transport, None, Default::default());
+                *self
+                    .client_rpc
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(rpc.clone());
                 let controllers = self.controllers.values().copied().collect();
                 let client =
                     ControllerClient::new(rpc, controllers, self.broker_params.controller_request_timeout);

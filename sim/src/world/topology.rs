@@ -7,6 +7,10 @@ use korasim_core::metadata::{BrokerId, ControllerId};
 pub const CONTROLLER_PORT: u16 = 9093;
 pub const BROKER_PORT: u16 = 9092;
 pub const CLIENT_PORT: u16 = 9000;
+/// The node that runs the operator's admin client and the workload's producers and consumers.
+pub const CLIENT_NODE: &str = "client-1";
+/// The client node's zone: not one of the region's availability zones.
+pub const CLIENT_ZONE: &str = "clients";
 
 /// How many of what, where. One controller per zone; brokers spread evenly over zones.
 #[derive(Debug, Clone)]
@@ -66,11 +70,13 @@ impl Topology {
                 });
             }
         }
+        // Clients live outside the region's zones (an application's own network), so that
+        // losing or isolating a zone cuts them off from that zone's brokers, not from all.
         plans.push(NodePlan {
-            name: "client-1".to_string(),
+            name: CLIENT_NODE.to_string(),
             role: Role::Client,
-            zone: self.zones[0].clone(),
-            address: address(0, 3, 1, CLIENT_PORT),
+            zone: CLIENT_ZONE.to_string(),
+            address: SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 100, 3, 1)), CLIENT_PORT),
         });
         plans
     }
