@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex};
 use super::controller_client::ControllerClient;
 use super::metadata_follower::{fetch_once, BrokerMetadata};
 use super::params::BrokerParams;
+use super::replica_manager::{DataPlaneHandler, ReplicaManager};
 use crate::metadata::{BrokerId, ControllerRequest, ControllerResponse, MetadataImage};
-use crate::net::{Address, Rpc, Transport};
+use crate::net::{Address, Rpc, RpcParams, Transport};
 use crate::observe::{Event, SharedObserver};
 use crate::storage::Disk;
 
@@ -27,8 +28,7 @@ pub struct Broker {
     metadata: BrokerMetadata,
     observer: SharedObserver,
     address: Address,
-    #[allow(dead_code)] // Partition logs will live here.
-    disk: Arc<dyn Disk>,
+    replicas: Arc<ReplicaManager>,
 }
 
 enum HeartbeatOutcome {
@@ -45,19 +45,30 @@ impl Broker {
         observer: SharedObserver,
     ) {
         let address = transport.local_address();
-        let rpc = Rpc::start(transport, None, Default::default());
+        let metadata: BrokerMetadata = Arc::new(Mutex::new(MetadataImage::default()));
+        let replicas = ReplicaManager::new(config.id, disk, config.params.clone(), observer.clone());
+        let handler = Arc::new(DataPlaneHandler {
+            manager: replicas.clone(),
+            metadata: metadata.clone(),
+        });
+        let rpc_params = RpcParams {
+            worker_count: config.params.request_workers,
+            request_queue_max: config.params.request_queue_max,
+        };
+        let rpc = Rpc::start(transport, Some(handler), rpc_params);
         let client = Arc::new(ControllerClient::new(
-            rpc,
+            rpc.clone(),
             config.controllers.clone(),
             config.params.controller_request_timeout,
         ));
+        replicas.start(rpc, client.clone());
         let broker = Arc::new(Broker {
             config,
             client,
-            metadata: Arc::new(Mutex::new(MetadataImage::default())),
+            metadata,
             observer,
             address,
-            disk,
+            replicas,
         });
         let follower = broker.clone();
         tokio::spawn(async move { follower.follow_metadata().await });
@@ -67,10 +78,22 @@ impl Broker {
     async fn follow_metadata(&self) {
         loop {
             let moved = fetch_once(self.config.id, &self.client, &self.metadata, &self.observer).await;
-            if !moved {
+            if moved {
+                self.apply_roles().await;
+            } else {
                 tokio::time::sleep(self.config.params.metadata_fetch_interval).await;
             }
         }
+    }
+
+    /// Lets the replica manager act on the current metadata image.
+    async fn apply_roles(&self) {
+        let image = self
+            .metadata
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        self.replicas.on_metadata(&image).await;
     }
 
     fn metadata_offset(&self) -> Option<u64> {
@@ -92,6 +115,8 @@ impl Broker {
                     broker: self.config.id,
                     epoch,
                 });
+                self.replicas.set_broker_epoch(epoch);
+                self.apply_roles().await;
                 return epoch;
             }
             tokio::time::sleep(self.config.params.registration_retry_backoff).await;

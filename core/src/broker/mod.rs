@@ -8,8 +8,10 @@ mod lifecycle;
 pub mod log;
 mod metadata_follower;
 mod params;
+mod replica_manager;
 pub mod replication;
 
 pub use controller_client::ControllerClient;
 pub use lifecycle::{Broker, BrokerConfig};
 pub use params::BrokerParams;
+pub use replica_manager::{DataPlaneHandler, ReplicaManager};

@@ -1,0 +1,88 @@
+//! The broker's data-plane request handler: decodes a `BrokerRequest`, lets the replica
+//! manager serve it, encodes the answer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use super::super::data_protocol::{BrokerRequest, BrokerResponse, ClusterMetadata};
+use super::super::metadata_follower::BrokerMetadata;
+use super::fetch::FetchRequest;
+use super::produce::ProduceRequest;
+use super::ReplicaManager;
+use crate::net::{decode, encode, Address, RpcHandler};
+
+/// Serves producers, consumers and follower replicas.
+pub struct DataPlaneHandler {
+    pub(in crate::broker) manager: Arc<ReplicaManager>,
+    /// The broker's latest metadata, for `Metadata` requests.
+    pub(in crate::broker) metadata: BrokerMetadata,
+}
+
+#[async_trait]
+impl RpcHandler for DataPlaneHandler {
+    async fn handle(&self, _from: Address, request: Bytes) -> Option<Bytes> {
+        let request: BrokerRequest = decode(&request).ok()?;
+        let response = match request {
+            BrokerRequest::Produce {
+                topic,
+                partition,
+                acks,
+                producer,
+                records,
+                timeout_ms,
+            } => {
+                let request = ProduceRequest {
+                    topic,
+                    partition,
+                    acks,
+                    producer,
+                    records,
+                    timeout: Duration::from_millis(timeout_ms),
+                };
+                BrokerResponse::Produce(self.manager.produce(request).await?)
+            }
+            BrokerRequest::Fetch {
+                topic,
+                partition,
+                fetch_offset,
+                max_bytes,
+                current_leader_epoch,
+                replica,
+                max_wait_ms,
+            } => BrokerResponse::Fetch(
+                self.manager
+                    .fetch(FetchRequest {
+                        topic,
+                        partition,
+                        fetch_offset,
+                        max_bytes,
+                        current_leader_epoch,
+                        replica: replica.map(|(broker, _epoch)| broker),
+                        max_wait: Duration::from_millis(max_wait_ms),
+                    })
+                    .await,
+            ),
+            BrokerRequest::OffsetsForLeaderEpoch {
+                topic,
+                partition,
+                current_leader_epoch,
+                leader_epoch,
+            } => BrokerResponse::OffsetsForLeaderEpoch(
+                self.manager
+                    .offsets_for_leader_epoch(&topic, partition, current_leader_epoch, leader_epoch)
+                    .await,
+            ),
+            BrokerRequest::Metadata => {
+                let image = self
+                    .metadata
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                BrokerResponse::Metadata(ClusterMetadata::from_image(&image))
+            }
+        };
+        Some(encode(&response))
+    }
+}

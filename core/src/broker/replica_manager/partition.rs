@@ -1,0 +1,83 @@
+//! One partition replica on this broker: its log, its role, and a change signal.
+//!
+//! Everything about a replica sits behind one async mutex, held across the disk operations
+//! of an append or a truncation, so that a role change never interleaves with half an
+//! append. Waiters (an `acks=all` produce, a long-polled fetch) do not hold it: they watch
+//! the change signal, which is bumped whenever the log grows, the high watermark moves or
+//! the role changes, and then look again.
+
+use tokio::sync::{watch, Mutex};
+
+use super::super::log::PartitionLog;
+use super::super::replication::{FollowerFetchState, LeaderState};
+
+/// What this broker does with a partition right now.
+pub(super) enum Role {
+    /// Leads it: serves produce and fetch, tracks its followers.
+    Leader(LeaderState),
+    /// Copies it from the leader (the follower task does the fetching).
+    Follower(FollowerFetchState),
+    /// Holds the data but serves nothing: no leader, or no longer a replica.
+    Idle,
+}
+
+/// The replica's state under its lock.
+pub(super) struct Replica {
+    /// `None` when the log could not be opened (a storage error): the replica serves nothing.
+    pub log: Option<PartitionLog>,
+    pub role: Role,
+    /// Bumped on every role change, so that a follower task of an earlier role sees it is
+    /// stale and stops.
+    pub generation: u64,
+}
+
+impl Replica {
+    /// The high watermark this replica knows, whatever its role.
+    pub fn high_watermark(&self) -> u64 {
+        match &self.role {
+            Role::Leader(leader) => leader.high_watermark(),
+            Role::Follower(follower) => follower.high_watermark(),
+            Role::Idle => 0,
+        }
+    }
+}
+
+/// One partition replica.
+pub(super) struct Partition {
+    pub topic: String,
+    pub partition: u32,
+    pub replica: Mutex<Replica>,
+    changed: watch::Sender<u64>,
+}
+
+impl Partition {
+    pub fn new(topic: &str, partition: u32, log: Option<PartitionLog>) -> Self {
+        Partition {
+            topic: topic.to_string(),
+            partition,
+            replica: Mutex::new(Replica {
+                log,
+                role: Role::Idle,
+                generation: 0,
+            }),
+            changed: watch::channel(0).0,
+        }
+    }
+
+    /// Wakes everyone waiting on this partition.
+    pub fn notify(&self) {
+        self.changed
+            .send_modify(|version| *version = version.wrapping_add(1));
+    }
+
+    /// A receiver that sees every change from now on. Take it while holding the replica lock,
+    /// before deciding to wait, so that no change between the look and the wait is missed.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+}
+
+/// The directory of a partition's log on the broker's disk.
+pub(super) fn log_directory(topic: &str, partition: u32) -> String {
+    format!("partitions/{topic}-{partition}")
+}
