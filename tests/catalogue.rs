@@ -45,6 +45,12 @@ macro_rules! catalogue_tests {
 
 catalogue_tests! {
     broker_controlled_shutdown => "broker-controlled-shutdown", 10;
+    broker_crash_restart => "broker-crash-restart", 2;
+    fast_double_failover => "fast-double-failover", 2;
+    leader_isolated_after_isr_shrink => "leader-isolated-after-isr-shrink", 2;
+    slow_follower => "slow-follower", 1;
+    steady_state => "steady-state", 1;
+    zone_loss_data => "zone-loss-data", 2;
     controller_failover => "controller-failover", 10;
     controller_zone_isolated => "controller-zone-isolated", 10;
     controller_zone_loss => "controller-zone-loss", 10;

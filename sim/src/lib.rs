@@ -6,6 +6,7 @@ pub mod checkers;
 pub mod devices;
 pub mod faults;
 pub mod report;
+mod report_history;
 pub mod run;
 pub mod scenario_file;
 pub mod scenario_run;

@@ -11,6 +11,7 @@ use korasim_reports::{FaultRecord, MarkRecord, RunRecord, Series, ViolationRecor
 
 use crate::checkers::log_replay::LogReplay;
 use crate::faults::FaultEvent;
+use crate::report_history::{history_counters, history_series};
 use crate::run::RunReport;
 use crate::scenario_run::ReplayedState;
 use crate::trace::{TraceEntry, TraceKind};
@@ -41,6 +42,11 @@ pub fn run_record(run: &RunReport, context: &ReportContext<'_>) -> RunRecord {
                 at_seconds: violation.at().as_secs_f64(),
                 message: violation.to_string(),
             })
+            .chain(run.history_violations.iter().map(|violation| ViolationRecord {
+                checker: format!("history/{}", violation.kind()),
+                at_seconds: violation.at().as_secs_f64(),
+                message: violation.to_string(),
+            }))
             .collect(),
         expectation_failures: run
             .expectation_failure
@@ -50,11 +56,16 @@ pub fn run_record(run: &RunReport, context: &ReportContext<'_>) -> RunRecord {
         faults: fault_bands(&run.trace),
         mitigations: Vec::new(),
         marks: marks(&run.trace),
-        series: vec![unfenced_brokers(&run.trace)],
-        counters: vec![
+        series: std::iter::once(unfenced_brokers(&run.trace))
+            .chain(history_series(&run.history))
+            .collect(),
+        counters: [
             ("messages".to_string(), run.messages),
             ("trace entries".to_string(), run.trace.len() as u64),
-        ],
+        ]
+        .into_iter()
+        .chain(history_counters(&run.history))
+        .collect(),
     }
 }
 
@@ -187,10 +198,37 @@ fn mark(entry: &TraceEntry, kind: &str, node: &str, detail: String) -> MarkRecor
 
 /// Controller changes (from the controllers' reports) and leadership changes and fencing
 /// (from the metadata log, each batch once).
+/// A mark per broker that left or joined a partition's ISR.
+fn isr_marks(
+    entry: &TraceEntry,
+    state: &korasim_core::metadata::PartitionState,
+    previous_isr: &[u32],
+) -> Vec<MarkRecord> {
+    let left = previous_isr
+        .iter()
+        .filter(|b| !state.isr.contains(b))
+        .map(|b| ("isr shrink", *b, "left"));
+    let joined = state
+        .isr
+        .iter()
+        .filter(|b| !previous_isr.contains(b))
+        .map(|b| ("isr expand", *b, "joined"));
+    left.chain(joined)
+        .map(|(kind, broker, verb)| {
+            let detail = format!(
+                "broker-{broker} {verb} the ISR of {}-{} (now {:?})",
+                state.topic, state.partition, state.isr
+            );
+            mark(entry, kind, &format!("broker-{broker}"), detail)
+        })
+        .collect()
+}
+
 fn marks(trace: &[TraceEntry]) -> Vec<MarkRecord> {
     let mut marks = Vec::new();
     let mut replay = LogReplay::default();
     let mut leaders: BTreeMap<(String, u32), Option<u32>> = BTreeMap::new();
+    let mut isrs: BTreeMap<(String, u32), Vec<u32>> = BTreeMap::new();
     for entry in trace {
         match &entry.kind {
             TraceKind::Node(Event::ControllerActivated { term }) => {
@@ -234,6 +272,9 @@ fn marks(trace: &[TraceEntry]) -> Vec<MarkRecord> {
                 }
                 MetadataRecord::PartitionState(state) => {
                     let key = (state.topic.clone(), state.partition);
+                    if let Some(previous_isr) = isrs.insert(key.clone(), state.isr.clone()) {
+                        marks.extend(isr_marks(entry, state, &previous_isr));
+                    }
                     let previous = leaders.insert(key, state.leader);
                     if previous.is_some() && previous != Some(state.leader) {
                         let node = state

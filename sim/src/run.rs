@@ -3,7 +3,12 @@
 use std::future::Future;
 use std::time::{Duration, Instant as WallInstant};
 
+use crate::checkers::history::HistoryViolation;
 use crate::checkers::{checkers_named, Violation};
+use crate::workloads::History;
+
+/// How many history violations a failure summary lists before it counts the rest.
+const HISTORY_VIOLATIONS_SHOWN: usize = 10;
 use crate::trace::{Trace, TraceEntry};
 use crate::world::{World, WorldParams};
 
@@ -22,11 +27,16 @@ pub struct RunReport {
     /// Messages madsim carried between nodes during the run.
     pub messages: u64,
     pub trace: Vec<TraceEntry>,
+    /// What the workload's clients did (empty without a data workload).
+    pub history: History,
+    /// What the history oracle found wrong in it: lost, duplicated, reordered, phantom or
+    /// divergent records.
+    pub history_violations: Vec<HistoryViolation>,
 }
 
 impl RunReport {
     pub fn passed(&self) -> bool {
-        self.violations.is_empty() && self.expectation_failure.is_none()
+        self.violations.is_empty() && self.expectation_failure.is_none() && self.history_violations.is_empty()
     }
 
     pub fn simulated_seconds_per_wall_second(&self) -> f64 {
@@ -41,6 +51,15 @@ impl RunReport {
         }
         for violation in &self.violations {
             lines.push(format!("invariant broken: {violation}"));
+        }
+        for violation in self.history_violations.iter().take(HISTORY_VIOLATIONS_SHOWN) {
+            lines.push(format!("client history: {violation}"));
+        }
+        if self.history_violations.len() > HISTORY_VIOLATIONS_SHOWN {
+            lines.push(format!(
+                "client history: {} more violations (see the history report)",
+                self.history_violations.len() - HISTORY_VIOLATIONS_SHOWN
+            ));
         }
         lines.join("\n")
     }
@@ -105,30 +124,49 @@ where
     let mut config = madsim::Config::default();
     config.net.packet_loss_rate = 0.0;
     let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, config);
-    let (expectation, simulated, digest, violations, trace, messages) = runtime.block_on(async move {
-        korasim_core::buggify::start_run(buggify);
-        let world_trace = Trace::new(Vec::new());
-        let world = World::build(params, world_trace.clone());
-        {
+    let (expectation, simulated, digest, violations, trace, messages, history, history_violations) = runtime
+        .block_on(async move {
+            korasim_core::buggify::start_run(buggify);
+            let world_trace = Trace::new(Vec::new());
+            let world = World::build(params, world_trace.clone());
+            {
+                let mut trace = world_trace
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                trace.install_checkers(checkers_named(&checkers, world.broker_zones()));
+            }
+            let expectation = scenario(world.clone()).await;
+            let history = world
+                .history()
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .clone();
             let mut trace = world_trace
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            trace.install_checkers(checkers_named(&checkers, world.broker_zones()));
-        }
-        let expectation = scenario(world.clone()).await;
-        let mut trace = world_trace
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        trace.finish();
-        (
-            expectation,
-            trace.elapsed(),
-            trace.digest(),
-            trace.violations().to_vec(),
-            trace.entries().to_vec(),
-            madsim::net::NetSim::current().stat().msg_count,
-        )
-    });
+            if !history.is_empty() {
+                // The history is part of the run: the digest covers it too.
+                trace.push(
+                    "scenario",
+                    crate::trace::TraceKind::Scenario(format!(
+                        "client history: {} operations, digest {}",
+                        history.len(),
+                        history.digest()
+                    )),
+                );
+            }
+            trace.finish();
+            (
+                expectation,
+                trace.elapsed(),
+                trace.digest(),
+                trace.violations().to_vec(),
+                trace.entries().to_vec(),
+                madsim::net::NetSim::current().stat().msg_count,
+                history,
+                world.history_violations(),
+            )
+        });
     RunReport {
         seed,
         digest,
@@ -138,5 +176,7 @@ where
         wall: wall_started.elapsed(),
         messages,
         trace,
+        history,
+        history_violations,
     }
 }

@@ -75,6 +75,11 @@ impl Trace {
         self.checkers.extend(checkers);
     }
 
+    /// When the run started (simulated).
+    pub fn started(&self) -> tokio::time::Instant {
+        self.started
+    }
+
     /// Simulated time since the run started.
     pub fn elapsed(&self) -> Duration {
         tokio::time::Instant::now().duration_since(self.started)

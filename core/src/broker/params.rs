@@ -31,7 +31,10 @@ pub struct BrokerParams {
     /// Kafka: `replica.fetch.wait.max.ms`: how long a follower's fetch waits at the leader
     /// for new data.
     pub replica_fetch_max_wait: Duration,
-    /// Kafka: `replica.fetch.max.bytes`.
+    /// Kafka: `replica.fetch.max.bytes`, 1 MiB; 64 KiB here, scaled down with the
+    /// simulated workload (as segments are). A follower that cannot write what a fetch
+    /// returns before the next one falls behind by at most this much per round, and leaves
+    /// the ISR once it has not caught up for `replica_lag_max`.
     pub replica_fetch_max_bytes: u64,
     /// Kafka: `replica.fetch.backoff.ms`: pause after a failed follower fetch.
     pub replica_fetch_backoff: Duration,
@@ -61,7 +64,7 @@ impl Default for BrokerParams {
             replication: ReplicationParams::default(),
             log_flush_interval: Duration::from_secs(5),
             replica_fetch_max_wait: Duration::from_millis(500),
-            replica_fetch_max_bytes: 1024 * 1024,
+            replica_fetch_max_bytes: 64 * 1024,
             replica_fetch_backoff: Duration::from_secs(1),
             replica_fetch_timeout: Duration::from_secs(2),
             isr_check_interval: Duration::from_secs(1),

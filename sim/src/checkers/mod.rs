@@ -14,6 +14,7 @@ pub mod leader_epoch_monotonic;
 pub(crate) mod log_replay;
 pub mod metadata_log_agreement;
 pub mod replica_placement;
+pub mod replicas;
 pub mod single_active_controller;
 #[cfg(test)]
 mod test_support;
@@ -24,6 +25,7 @@ pub use fenced_broker_leads_nothing::FencedBrokerLeadsNothing;
 pub use leader_epoch_monotonic::LeaderEpochMonotonic;
 pub use metadata_log_agreement::MetadataLogAgreement;
 pub use replica_placement::ReplicaPlacement;
+pub use replicas::replica_checkers;
 pub use single_active_controller::SingleActiveController;
 pub use violation::Violation;
 
@@ -53,9 +55,16 @@ pub fn metadata_checkers(zone_of_broker: BTreeMap<BrokerId, String>) -> Vec<Box<
     ]
 }
 
+/// Every checker: those of the metadata plane, then those of the data plane.
+fn all_checkers(zone_of_broker: BTreeMap<BrokerId, String>) -> Vec<Box<dyn Checker>> {
+    let mut checkers = metadata_checkers(zone_of_broker);
+    checkers.extend(replica_checkers());
+    checkers
+}
+
 /// The names of every checker, for scenario files to choose from.
 pub fn checker_names() -> Vec<&'static str> {
-    metadata_checkers(BTreeMap::new())
+    all_checkers(BTreeMap::new())
         .iter()
         .map(|checker| checker.name())
         .collect()
@@ -64,7 +73,7 @@ pub fn checker_names() -> Vec<&'static str> {
 /// The checkers called `names` ("all" selects every one).
 pub fn checkers_named(names: &[String], zone_of_broker: BTreeMap<BrokerId, String>) -> Vec<Box<dyn Checker>> {
     let everything = names.iter().any(|name| name == "all");
-    metadata_checkers(zone_of_broker)
+    all_checkers(zone_of_broker)
         .into_iter()
         .filter(|checker| everything || names.iter().any(|name| name == checker.name()))
         .collect()

@@ -8,6 +8,10 @@ use std::time::Duration;
 use korasim_core::metadata::{BrokerId, MetadataRecord};
 use serde::Serialize;
 
+use super::replicas::{
+    committed_prefix_agreement, data_leader_per_epoch, high_watermark_monotonic,
+    new_leader_has_committed_data, CommittedBatch, DivergenceSeen, ReplicaBatch,
+};
 use super::{
     broker_epochs, fenced_broker_leads_nothing, leader_epoch_monotonic, metadata_log_agreement,
     replica_placement, single_active_controller,
@@ -116,6 +120,72 @@ pub enum Violation {
         rejected_by: String,
         reason: String,
     },
+    /// A replica held, at offsets committed as `committed`, the different batch `found`
+    /// (other offsets, epoch or bytes); `seen` says how it showed.
+    CommittedBatchDiverged {
+        at: Duration,
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        committed: CommittedBatch,
+        found: ReplicaBatch,
+        seen: DivergenceSeen,
+    },
+    /// A leader announced a high watermark below one it had announced in the same epoch.
+    HighWatermarkDecreased {
+        at: Duration,
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        leader_epoch: u64,
+        high_watermark: u64,
+        previous: u64,
+    },
+    /// A leader announced a high watermark above its own log end offset.
+    HighWatermarkAboveLogEnd {
+        at: Duration,
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        leader_epoch: u64,
+        high_watermark: u64,
+        log_end_offset: u64,
+    },
+    /// Two brokers started leading a partition in the same leader epoch (`first` at
+    /// `first_at`).
+    TwoDataLeadersInEpoch {
+        at: Duration,
+        topic: String,
+        partition: u32,
+        leader_epoch: u64,
+        first: BrokerId,
+        first_at: Duration,
+        second: BrokerId,
+    },
+    /// A broker started leading a partition in a leader epoch not above one it had led in.
+    DataLeaderEpochNotIncreasing {
+        at: Duration,
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        leader_epoch: u64,
+        previous: u64,
+    },
+    /// A broker started leading with its log ending below the highest high watermark ever
+    /// announced for the partition (by `announced_by` in `announced_epoch`, at
+    /// `announced_at`): it misses committed offsets `log_end_offset..high_watermark`.
+    NewLeaderMissesCommittedData {
+        at: Duration,
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        leader_epoch: u64,
+        log_end_offset: u64,
+        high_watermark: u64,
+        announced_by: BrokerId,
+        announced_epoch: u64,
+        announced_at: Duration,
+    },
 }
 
 impl Violation {
@@ -138,6 +208,14 @@ impl Violation {
             Violation::LogDivergence { .. } | Violation::VerdictDisagreement { .. } => {
                 metadata_log_agreement::NAME
             }
+            Violation::CommittedBatchDiverged { .. } => committed_prefix_agreement::NAME,
+            Violation::HighWatermarkDecreased { .. } | Violation::HighWatermarkAboveLogEnd { .. } => {
+                high_watermark_monotonic::NAME
+            }
+            Violation::TwoDataLeadersInEpoch { .. } | Violation::DataLeaderEpochNotIncreasing { .. } => {
+                data_leader_per_epoch::NAME
+            }
+            Violation::NewLeaderMissesCommittedData { .. } => new_leader_has_committed_data::NAME,
         }
     }
 
@@ -155,7 +233,13 @@ impl Violation {
             | Violation::ReplicasShareZone { at, .. }
             | Violation::ReplicaOnUnknownBroker { at, .. }
             | Violation::LogDivergence { at, .. }
-            | Violation::VerdictDisagreement { at, .. } => *at,
+            | Violation::VerdictDisagreement { at, .. }
+            | Violation::CommittedBatchDiverged { at, .. }
+            | Violation::HighWatermarkDecreased { at, .. }
+            | Violation::HighWatermarkAboveLogEnd { at, .. }
+            | Violation::TwoDataLeadersInEpoch { at, .. }
+            | Violation::DataLeaderEpochNotIncreasing { at, .. }
+            | Violation::NewLeaderMissesCommittedData { at, .. } => *at,
         }
     }
 }
@@ -297,6 +381,123 @@ impl fmt::Display for Violation {
                 f,
                 "controllers disagreed on the metadata batch at offset {offset}: {applied_by} \
                  applied it but {rejected_by} rejected it ({reason})"
+            ),
+            Violation::CommittedBatchDiverged {
+                broker,
+                topic,
+                partition,
+                committed,
+                found,
+                seen,
+                ..
+            } => {
+                match seen {
+                    DivergenceSeen::Appended => write!(
+                        f,
+                        "broker {broker} appended the {found} to {topic}-{partition}, over committed offsets"
+                    ),
+                    DivergenceSeen::HeldWhenCommitted => write!(
+                        f,
+                        "broker {broker} held the {found} in {topic}-{partition} when those offsets were \
+                         committed"
+                    ),
+                    DivergenceSeen::KeptBelow { later } => write!(
+                        f,
+                        "broker {broker} still held the {found} in {topic}-{partition} below its later \
+                         {later}, of the committed batch's leader epoch or newer (a divergent tail \
+                         it should have truncated before following a newer leader)"
+                    ),
+                    DivergenceSeen::StartedLeading { leader_epoch } => write!(
+                        f,
+                        "broker {broker} started leading {topic}-{partition} in leader epoch \
+                         {leader_epoch} holding the {found} at committed offsets"
+                    ),
+                    DivergenceSeen::AnnouncedHighWatermark {
+                        leader_epoch,
+                        high_watermark,
+                    } => write!(
+                        f,
+                        "broker {broker}, leading {topic}-{partition} in leader epoch {leader_epoch}, \
+                         announced high watermark {high_watermark} over the {found}"
+                    ),
+                }?;
+                write!(f, ": expected the {committed}")
+            }
+            Violation::HighWatermarkDecreased {
+                broker,
+                topic,
+                partition,
+                leader_epoch,
+                high_watermark,
+                previous,
+                ..
+            } => write!(
+                f,
+                "broker {broker}, leading {topic}-{partition} in leader epoch {leader_epoch}, \
+                 announced high watermark {high_watermark} after having announced {previous} in \
+                 that epoch: expected a high watermark that never goes down within a leader epoch"
+            ),
+            Violation::HighWatermarkAboveLogEnd {
+                broker,
+                topic,
+                partition,
+                leader_epoch,
+                high_watermark,
+                log_end_offset,
+                ..
+            } => write!(
+                f,
+                "broker {broker}, leading {topic}-{partition} in leader epoch {leader_epoch}, \
+                 announced high watermark {high_watermark}, but its own log ends at offset \
+                 {log_end_offset}: expected a high watermark at most its log end offset"
+            ),
+            Violation::TwoDataLeadersInEpoch {
+                topic,
+                partition,
+                leader_epoch,
+                first,
+                first_at,
+                second,
+                ..
+            } => write!(
+                f,
+                "brokers {first} and {second} both started leading {topic}-{partition} in leader \
+                 epoch {leader_epoch} (broker {first} at {:.3}s): expected one leader per leader \
+                 epoch",
+                first_at.as_secs_f64()
+            ),
+            Violation::DataLeaderEpochNotIncreasing {
+                broker,
+                topic,
+                partition,
+                leader_epoch,
+                previous,
+                ..
+            } => write!(
+                f,
+                "broker {broker} started leading {topic}-{partition} in leader epoch \
+                 {leader_epoch}, not above the leader epoch {previous} it had led in before: \
+                 expected its leader epochs to increase"
+            ),
+            Violation::NewLeaderMissesCommittedData {
+                broker,
+                topic,
+                partition,
+                leader_epoch,
+                log_end_offset,
+                high_watermark,
+                announced_by,
+                announced_epoch,
+                announced_at,
+                ..
+            } => write!(
+                f,
+                "broker {broker} started leading {topic}-{partition} in leader epoch {leader_epoch} \
+                 with its log ending at offset {log_end_offset}, but broker {announced_by} had \
+                 announced high watermark {high_watermark} in leader epoch {announced_epoch} at \
+                 {:.3}s: expected every committed offset, missing offsets {log_end_offset} to {}",
+                announced_at.as_secs_f64(),
+                high_watermark - 1
             ),
         }
     }

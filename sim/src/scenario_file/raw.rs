@@ -49,6 +49,13 @@ pub struct RawTopic {
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
     pub topic_churn_every: Option<Spanned<DurationValue>>,
+    pub topic: Option<Spanned<String>>,
+    pub records_per_second: Option<Spanned<f64>>,
+    pub producers: Option<Spanned<usize>>,
+    pub record_size_bytes: Option<Spanned<usize>>,
+    pub acks: Option<Spanned<String>>,
+    pub idempotent: Option<bool>,
+    pub consumers: Option<Spanned<usize>>,
 }
 
 #[derive(Debug, Deserialize)]

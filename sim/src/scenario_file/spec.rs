@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::values::{FaultKind, Target};
+use crate::workloads::Acks;
 use crate::world::Topology;
 
 #[derive(Debug, Clone)]
@@ -35,6 +36,23 @@ pub struct TopicSpec {
 pub struct WorkloadSpec {
     /// Create a new topic this often during the safety phase (metadata churn).
     pub topic_churn_every: Option<Duration>,
+    /// Producers and consumers on one topic, recording the client history the oracle judges.
+    pub data: Option<DataWorkloadSpec>,
+}
+
+/// Producers and consumers of one topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataWorkloadSpec {
+    pub topic: String,
+    pub partitions: u32,
+    /// Over all producers together.
+    pub records_per_second: f64,
+    pub producers: usize,
+    pub record_size_bytes: usize,
+    pub acks: Acks,
+    pub idempotent: bool,
+    /// Consumers tailing every partition during the run (a final read happens regardless).
+    pub consumers: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -14,12 +14,20 @@ use super::raw::{RawFault, RawRandomFaults, RawScenario, RawTopology};
 use super::spec::*;
 use super::values::{FaultKind, Target, TARGET_FORMS};
 use crate::checkers::checker_names;
+use crate::workloads::Acks;
 use crate::world::Topology;
 
 const ZONES_MAX: usize = 9;
 const BROKERS_PER_ZONE_MAX: usize = 50;
 const PARTITIONS_MAX: u32 = 10_000;
 const DEFAULT_STARTUP_DEADLINE: Duration = Duration::from_secs(20);
+const DEFAULT_RECORDS_PER_SECOND: f64 = 200.0;
+const RECORDS_PER_SECOND_MAX: f64 = 100_000.0;
+const PRODUCERS_MAX: usize = 64;
+const CONSUMERS_MAX: usize = 8;
+const DEFAULT_RECORD_SIZE_BYTES: usize = 100;
+const RECORD_SIZE_BYTES_MIN: usize = 16;
+const RECORD_SIZE_BYTES_MAX: usize = 1024 * 1024;
 
 /// Checks a scenario read from `file` (whose text is `text`, for locating errors).
 pub struct Validator<'a> {
@@ -80,6 +88,7 @@ impl Validator<'_> {
             .map(|random| self.random_faults(random))
             .transpose()?;
         let expect = self.expect(&raw)?;
+        let data = self.data_workload(&raw, &topics)?;
         let swarm = match &raw.swarm {
             None => None,
             Some(swarm) => {
@@ -127,6 +136,7 @@ impl Validator<'_> {
                     .topic_churn_every
                     .as_ref()
                     .map(|value| value.get_ref().0),
+                data,
             },
             run,
             faults,
@@ -135,6 +145,110 @@ impl Validator<'_> {
             buggify: raw.buggify,
             swarm,
         })
+    }
+
+    /// The producers and consumers of `[workload]`, if it names a topic.
+    fn data_workload(
+        &self,
+        raw: &RawScenario,
+        topics: &[TopicSpec],
+    ) -> Result<Option<DataWorkloadSpec>, ScenarioError> {
+        let workload = &raw.workload;
+        let Some(topic) = &workload.topic else {
+            let stray = [
+                workload
+                    .records_per_second
+                    .as_ref()
+                    .map(|v| ("records_per_second", v.span())),
+                workload.producers.as_ref().map(|v| ("producers", v.span())),
+                workload
+                    .record_size_bytes
+                    .as_ref()
+                    .map(|v| ("record_size_bytes", v.span())),
+                workload.acks.as_ref().map(|v| ("acks", v.span())),
+                workload.consumers.as_ref().map(|v| ("consumers", v.span())),
+            ];
+            if let Some((key, span)) = stray.into_iter().flatten().next() {
+                return Err(self
+                    .error(
+                        span,
+                        format!("`{key}` describes producers, but [workload] names no topic to produce to"),
+                    )
+                    .with_hint("add `topic = \"NAME\"` naming one of the [[topics]]"));
+            }
+            return Ok(None);
+        };
+        let Some(spec) = topics.iter().find(|t| &t.name == topic.get_ref()) else {
+            let known: Vec<&str> = topics.iter().map(|t| t.name.as_str()).collect();
+            return Err(self
+                .error(
+                    topic.span(),
+                    format!(
+                        "workload topic `{}` is not one of the [[topics]]",
+                        topic.get_ref()
+                    ),
+                )
+                .with_hint(if known.is_empty() {
+                    "add a [[topics]] table for it".to_string()
+                } else {
+                    format!("declared topics: {}", known.join(", "))
+                }));
+        };
+        let records_per_second = match &workload.records_per_second {
+            None => DEFAULT_RECORDS_PER_SECOND,
+            Some(rate)
+                if rate.get_ref().is_finite()
+                    && *rate.get_ref() > 0.0
+                    && *rate.get_ref() <= RECORDS_PER_SECOND_MAX =>
+            {
+                *rate.get_ref()
+            }
+            Some(rate) => {
+                return Err(self
+                    .error(
+                        rate.span(),
+                        format!("records_per_second must be above 0 and at most {RECORDS_PER_SECOND_MAX}"),
+                    )
+                    .with_hint("e.g. 200 (over all producers together)"))
+            }
+        };
+        let count =
+            |value: &Option<Spanned<usize>>, key: &str, default: usize, minimum: usize, maximum: usize| {
+                match value {
+                    None => Ok(default),
+                    Some(n) if (minimum..=maximum).contains(n.get_ref()) => Ok(*n.get_ref()),
+                    Some(n) => Err(self.error(n.span(), format!("{key} must be {minimum} to {maximum}"))),
+                }
+            };
+        let producers = count(&workload.producers, "producers", 1, 1, PRODUCERS_MAX)?;
+        let consumers = count(&workload.consumers, "consumers", 1, 0, CONSUMERS_MAX)?;
+        let record_size_bytes = count(
+            &workload.record_size_bytes,
+            "record_size_bytes",
+            DEFAULT_RECORD_SIZE_BYTES,
+            RECORD_SIZE_BYTES_MIN,
+            RECORD_SIZE_BYTES_MAX,
+        )?;
+        let acks = match workload.acks.as_ref().map(|a| (a.get_ref().as_str(), a.span())) {
+            None | Some(("all", _)) => Acks::All,
+            Some(("leader", _)) => Acks::Leader,
+            Some(("none", _)) => Acks::None,
+            Some((other, span)) => {
+                return Err(self
+                    .error(span, format!("acks `{other}` is not known"))
+                    .with_hint("write \"all\" (Kafka acks=-1), \"leader\" (acks=1) or \"none\" (acks=0)"))
+            }
+        };
+        Ok(Some(DataWorkloadSpec {
+            topic: spec.name.clone(),
+            partitions: spec.partitions,
+            records_per_second,
+            producers,
+            record_size_bytes,
+            acks,
+            idempotent: workload.idempotent.unwrap_or(true),
+            consumers,
+        }))
     }
 
     fn topology(&self, raw: Option<&Spanned<RawTopology>>) -> Result<Topology, ScenarioError> {

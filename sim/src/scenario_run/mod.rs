@@ -1,6 +1,7 @@
 //! Runs a scenario file: sets the cluster up, plays the fault timeline through the safety
 //! phase, heals everything, waits out the liveness phase, then judges the expectations.
 
+mod data_workload;
 mod expectations;
 mod inject;
 mod schedule;
@@ -40,6 +41,15 @@ pub fn world_params_for(spec: &ScenarioSpec, seed: u64) -> (WorldParams, Scenari
         topology: spec.topology.clone(),
         ..WorldParams::default()
     };
+    // Brokers hold min ISR as one setting; the produced topic's is the one that matters.
+    if let Some(topic) = spec
+        .workload
+        .data
+        .as_ref()
+        .and_then(|data| spec.topics.iter().find(|topic| topic.name == data.topic))
+    {
+        params.broker.replication.min_insync_replicas = topic.min_insync_replicas;
+    }
     let mut spec = spec.clone();
     if let (Some(swarm), Some(random_faults)) = (&spec.swarm, spec.random_faults.as_mut()) {
         let mut random = ChaCha8Rng::seed_from_u64(seed ^ SWARM_SEED_SALT);
@@ -83,6 +93,10 @@ pub async fn execute(world: World, spec: ScenarioSpec) -> Result<(), String> {
         .await?;
         topics.push((topic.name.clone(), topic.partitions));
     }
+    let workload = match &spec.workload.data {
+        Some(data) => Some(data_workload::start(&world, data).await?),
+        None => None,
+    };
 
     world.note("safety phase begins");
     let safety_started = world.elapsed();
@@ -104,6 +118,10 @@ pub async fn execute(world: World, spec: ScenarioSpec) -> Result<(), String> {
     world.heal_everything();
     world.sleep(spec.run.liveness).await;
     world.note("liveness phase ends");
+    let mut failures = Vec::new();
+    if let (Some(workload), Some(data)) = (workload, &spec.workload.data) {
+        failures.extend(data_workload::finish(&world, workload, data).await);
+    }
 
     let trace = entries(&world);
     let plans: Vec<_> = world
@@ -121,7 +139,7 @@ pub async fn execute(world: World, spec: ScenarioSpec) -> Result<(), String> {
         safety_ended,
         broker_nodes: brokers.clone(),
     };
-    let mut failures = judgement.judge(&trace);
+    failures.extend(judgement.judge(&trace));
     if spec.expect.converge {
         let problems = ReplayedState::from_trace(&trace).unconverged(&brokers);
         if !problems.is_empty() {

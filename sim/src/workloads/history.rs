@@ -63,6 +63,25 @@ impl History {
         writer.flush()
     }
 
+    /// A short hex digest of the history as written (its JSON lines): the same run gives the
+    /// same digest.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for operation in &self.operations {
+            if let Ok(line) = serde_json::to_vec(operation) {
+                hasher.update(&line);
+                hasher.update(b"\n");
+            }
+        }
+        hasher
+            .finalize()
+            .iter()
+            .take(16)
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
     /// Writes the history as JSON lines to any writer.
     pub fn write_jsonl_to(&self, writer: &mut impl Write) -> io::Result<()> {
         for operation in &self.operations {

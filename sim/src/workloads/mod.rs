@@ -4,6 +4,7 @@
 //! a queue: from what clients saw, never from what the brokers say about themselves.
 
 pub mod acks;
+pub mod clients;
 pub mod history;
 pub mod ids;
 pub mod operation;
@@ -12,6 +13,7 @@ pub mod produce_error;
 mod time_nanos;
 
 pub use acks::Acks;
+pub use clients::{final_read, FinalReadSummary, Workload, WorkloadParams};
 pub use history::{History, ReadHistoryError, SharedHistory};
 pub use ids::{ClientId, OpId, TopicPartition};
 pub use operation::{

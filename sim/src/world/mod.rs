@@ -24,9 +24,11 @@ pub use topology::{
     NodePlan, Role, Topology, BROKER_PORT, CLIENT_NODE, CLIENT_PORT, CLIENT_ZONE, CONTROLLER_PORT,
 };
 
+use crate::checkers::history::HistoryViolation;
 use crate::devices::disk::{DiskConfig, SimDisk};
 use crate::faults::FaultEvent;
 use crate::trace::{SharedTrace, TraceKind};
+use crate::workloads::{History, SharedHistory};
 
 /// Everything that shapes a world besides the seed.
 #[derive(Debug, Clone)]
@@ -45,7 +47,7 @@ impl Default for WorldParams {
             topology: Topology::default(),
             controller: ControllerParams::default(),
             broker: BrokerParams::default(),
-            disk: DiskConfig::default(),
+            disk: DiskConfig::cloud_volume(),
             torn_write_probability: 0.5,
         }
     }
@@ -81,6 +83,9 @@ struct WorldState {
     random: Mutex<ChaCha8Rng>,
     admin: Arc<Mutex<Option<Arc<ControllerClient>>>>,
     client_rpc: Arc<Mutex<Option<Arc<Rpc>>>>,
+    /// What the workload's clients did, and what the oracle found in it.
+    history: SharedHistory,
+    history_violations: Mutex<Vec<HistoryViolation>>,
 }
 
 /// A handle to the running world. Cheap to clone.
@@ -149,8 +154,29 @@ impl World {
                 random: Mutex::new(random),
                 admin,
                 client_rpc,
+                history: History::shared(),
+                history_violations: Mutex::new(Vec::new()),
             }),
         }
+    }
+
+    /// When the run started (simulated): the origin of every time in the trace and history.
+    pub fn run_started(&self) -> tokio::time::Instant {
+        lock(&self.state.trace).started()
+    }
+
+    /// The client history of the run: every client of the workload records into it.
+    pub fn history(&self) -> SharedHistory {
+        self.state.history.clone()
+    }
+
+    /// Records what the history oracle found, for the run's verdict.
+    pub fn report_history_violations(&self, violations: Vec<HistoryViolation>) {
+        lock(&self.state.history_violations).extend(violations);
+    }
+
+    pub fn history_violations(&self) -> Vec<HistoryViolation> {
+        lock(&self.state.history_violations).clone()
     }
 
     pub fn params(&self) -> &WorldParams {

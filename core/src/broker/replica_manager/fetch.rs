@@ -38,7 +38,7 @@ impl ReplicaManager {
         };
         let mut follower_recorded = false;
         loop {
-            let mut changes = partition.subscribe();
+            let next_change = partition.next_change();
             {
                 let mut replica = partition.replica.lock().await;
                 let replica = &mut *replica;
@@ -99,7 +99,7 @@ impl ReplicaManager {
             }
             if tokio::time::timeout(
                 deadline.saturating_duration_since(tokio::time::Instant::now()),
-                changes.changed(),
+                next_change,
             )
             .await
             .is_err()

@@ -2,11 +2,16 @@
 //!
 //! Everything about a replica sits behind one async mutex, held across the disk operations
 //! of an append or a truncation, so that a role change never interleaves with half an
-//! append. Waiters (an `acks=all` produce, a long-polled fetch) do not hold it: they watch
-//! the change signal, which is bumped whenever the log grows, the high watermark moves or
-//! the role changes, and then look again.
+//! append. Waiters (an `acks=all` produce, a long-polled fetch) do not hold it: they wait on
+//! the change signal, raised whenever the log grows, the high watermark moves or the role
+//! changes, and then look again.
+//!
+//! The signal is a `Notify`, not a `watch` channel: tokio's `watch` spreads its waiters over
+//! several queues chosen by tokio's own random generator, which madsim does not seed, so the
+//! order waiters wake in would differ between two runs of one seed.
 
-use tokio::sync::{watch, Mutex};
+use tokio::sync::futures::Notified;
+use tokio::sync::{Mutex, Notify};
 
 use super::super::log::PartitionLog;
 use super::super::replication::{FollowerFetchState, LeaderState};
@@ -47,7 +52,7 @@ pub(super) struct Partition {
     pub topic: String,
     pub partition: u32,
     pub replica: Mutex<Replica>,
-    changed: watch::Sender<u64>,
+    changed: Notify,
 }
 
 impl Partition {
@@ -60,20 +65,19 @@ impl Partition {
                 role: Role::Idle,
                 generation: 0,
             }),
-            changed: watch::channel(0).0,
+            changed: Notify::new(),
         }
     }
 
     /// Wakes everyone waiting on this partition.
     pub fn notify(&self) {
-        self.changed
-            .send_modify(|version| *version = version.wrapping_add(1));
+        self.changed.notify_waiters();
     }
 
-    /// A receiver that sees every change from now on. Take it while holding the replica lock,
-    /// before deciding to wait, so that no change between the look and the wait is missed.
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.changed.subscribe()
+    /// A future that completes at the next change after this call. Take it before looking
+    /// at the replica, so that no change between the look and the wait is missed.
+    pub fn next_change(&self) -> Notified<'_> {
+        self.changed.notified()
     }
 }
 

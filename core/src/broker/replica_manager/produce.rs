@@ -88,7 +88,7 @@ impl ReplicaManager {
             return Ok(offsets);
         }
         loop {
-            let mut changes = partition.subscribe();
+            let next_change = partition.next_change();
             {
                 let replica = partition.replica.lock().await;
                 let Role::Leader(leader) = &replica.role else {
@@ -105,7 +105,7 @@ impl ReplicaManager {
             }
             if tokio::time::timeout(
                 deadline.saturating_duration_since(tokio::time::Instant::now()),
-                changes.changed(),
+                next_change,
             )
             .await
             .is_err()

@@ -2,44 +2,55 @@
 //!
 //! A stalled disk makes no progress at all: operations that arrive wait for the release, and
 //! operations already waiting out their latency stop the clock on the remainder and resume it
-//! after the release. Waiting happens on a `tokio::sync::watch` channel, so an operation whose
-//! future is dropped (its node was killed) simply stops waiting; nothing is leaked.
+//! after the release. Waiting happens on a `tokio::sync::Notify`, so an operation whose future
+//! is dropped (its node was killed) simply stops waiting; nothing is leaked. (Not a `watch`
+//! channel: tokio's `watch` spreads waiters over queues chosen by tokio's own random
+//! generator, which madsim does not seed, so waiters would wake in a different order in two
+//! runs of one seed.)
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// Whether the disk is stalled, shared with every operation in flight.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(super) struct StallGate {
-    stalled: watch::Sender<bool>,
+    stalled: AtomicBool,
+    changed: Notify,
 }
 
 impl StallGate {
     pub(super) fn new() -> Self {
-        StallGate {
-            stalled: watch::Sender::new(false),
-        }
+        Self::default()
     }
 
     pub(super) fn set_stalled(&self, stalled: bool) {
-        // `send_replace` stores the value even when no operation is waiting, unlike `send`.
-        self.stalled.send_replace(stalled);
+        self.stalled.store(stalled, Ordering::SeqCst);
+        self.changed.notify_waiters();
     }
 
     pub(super) fn is_stalled(&self) -> bool {
-        *self.stalled.borrow()
+        self.stalled.load(Ordering::SeqCst)
+    }
+
+    /// Returns once the gate is stalled (`true`) or released (`false`).
+    async fn wait_until(&self, stalled: bool) {
+        loop {
+            let changed = self.changed.notified();
+            if self.is_stalled() == stalled {
+                return;
+            }
+            changed.await;
+        }
     }
 
     /// Returns once `latency` of unstalled simulated time has passed.
     pub(super) async fn wait_out(&self, latency: Duration) {
-        let mut stalled = self.stalled.subscribe();
         let mut remaining = latency;
         loop {
-            // `wait_for` fails only when the sender is gone, and the sender lives as long as
-            // the disk that this operation borrows, so the result carries no information.
-            let _ = stalled.wait_for(|stalled| !*stalled).await;
+            self.wait_until(false).await;
             if remaining.is_zero() {
                 return;
             }
@@ -55,7 +66,7 @@ impl StallGate {
             tokio::select! {
                 biased;
                 () = &mut sleep => return,
-                _ = stalled.wait_for(|stalled| *stalled) => {
+                () = self.wait_until(true) => {
                     remaining = deadline.saturating_duration_since(Instant::now());
                 }
             }

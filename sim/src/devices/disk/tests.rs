@@ -22,6 +22,8 @@ fn disk_with_fixed_latency(latency_us: u64) -> SimDisk {
     let config = DiskConfig {
         latency: DiskLatencyProfile::uniform(OperationLatency::fixed(latency_us)),
         capacity_bytes: None,
+        operations_per_second_max: None,
+        write_bytes_per_second_max: None,
     };
     SimDisk::new("test-disk", config, 1)
 }
@@ -346,6 +348,54 @@ async fn error_probability_fails_about_that_share_of_operations() {
     assert!((60..=140).contains(&failures), "{failures} of 400 reads failed");
     disk.clear_faults();
     assert!(disk.read("log", 0, 3).await.is_ok());
+}
+
+#[madsim::test]
+async fn a_rate_limited_disk_queues_operations_and_a_slow_one_serves_fewer() {
+    let config = DiskConfig {
+        operations_per_second_max: Some(1000.0),
+        ..DiskConfig::without_latency()
+    };
+    let disk = std::sync::Arc::new(SimDisk::new("test-disk", config, 1));
+    // Ten appends at once: the tenth ends after ten 1 ms slots.
+    let started = Instant::now();
+    let appends: Vec<_> = (0..10)
+        .map(|_| {
+            let disk = disk.clone();
+            madsim::task::spawn(async move { disk.append("log", b"x").await.unwrap() })
+        })
+        .collect();
+    for append in appends {
+        append.await.unwrap();
+    }
+    assert_close(started.elapsed(), Duration::from_millis(10));
+    // Twenty times slower: each slot is 20 ms.
+    disk.set_latency_multiplier(20.0);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = Instant::now();
+    disk.append("log", b"y").await.unwrap();
+    disk.append("log", b"z").await.unwrap();
+    assert_close(started.elapsed(), Duration::from_millis(40));
+    // Reads are not limited (they come from the page cache).
+    let started = Instant::now();
+    for _ in 0..10 {
+        disk.read("log", 0, 1).await.unwrap();
+    }
+    assert_close(started.elapsed(), Duration::ZERO);
+}
+
+#[madsim::test]
+async fn a_byte_rate_limited_disk_writes_at_its_bandwidth() {
+    let config = DiskConfig {
+        write_bytes_per_second_max: Some(1000.0),
+        ..DiskConfig::without_latency()
+    };
+    let disk = SimDisk::new("test-disk", config, 1);
+    let started = Instant::now();
+    disk.append("log", &[0u8; 100]).await.unwrap();
+    // 100 bytes at 1,000 bytes a second: 100 ms each.
+    disk.append("log", &[0u8; 100]).await.unwrap();
+    assert_close(started.elapsed(), Duration::from_millis(200));
 }
 
 #[madsim::test]

@@ -1,0 +1,169 @@
+//! What a report shows of the client history: produce latency and throughput over simulated
+//! time, and counts of outcomes. Computed from the history alone, like the oracle.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use korasim_reports::Series;
+
+use crate::workloads::{ClientId, History, OpId, Operation};
+
+/// The width of one point of the series.
+const WINDOW: Duration = Duration::from_secs(1);
+
+/// Produce latency p50 and p99 (acknowledged records, by acknowledgement time) and
+/// acknowledged records per second, one point per second. Empty without produces.
+pub fn history_series(history: &History) -> Vec<Series> {
+    let mut invoked: BTreeMap<(ClientId, OpId), Duration> = BTreeMap::new();
+    let mut latencies_by_window: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+    let mut last_window = 0;
+    for operation in history.operations() {
+        last_window = last_window.max(window_of(operation.at()));
+        match operation {
+            Operation::ProduceInvoked(op) => {
+                invoked.insert((op.client, op.op_id), op.at);
+            }
+            Operation::ProduceOk(op) => {
+                if let Some(started) = invoked.remove(&(op.client, op.op_id)) {
+                    let latency_ms = op.at.saturating_sub(started).as_secs_f64() * 1000.0;
+                    latencies_by_window
+                        .entry(window_of(op.at))
+                        .or_default()
+                        .push(latency_ms);
+                }
+            }
+            _ => {}
+        }
+    }
+    if invoked.is_empty() && latencies_by_window.is_empty() {
+        return Vec::new();
+    }
+    let mut p50 = Vec::new();
+    let mut p99 = Vec::new();
+    let mut throughput = Vec::new();
+    for window in 0..=last_window {
+        let at = (window as f64 + 1.0) * WINDOW.as_secs_f64();
+        let mut latencies = latencies_by_window.remove(&window).unwrap_or_default();
+        throughput.push((at, latencies.len() as f64 / WINDOW.as_secs_f64()));
+        if latencies.is_empty() {
+            continue;
+        }
+        latencies.sort_by(f64::total_cmp);
+        p50.push((at, percentile(&latencies, 0.50)));
+        p99.push((at, percentile(&latencies, 0.99)));
+    }
+    vec![
+        Series {
+            name: "produce latency p50".to_string(),
+            unit: "ms".to_string(),
+            points: p50,
+        },
+        Series {
+            name: "produce latency p99".to_string(),
+            unit: "ms".to_string(),
+            points: p99,
+        },
+        Series {
+            name: "records acknowledged".to_string(),
+            unit: "records/s".to_string(),
+            points: throughput,
+        },
+    ]
+}
+
+/// Counts of what the clients saw, for the report's counters.
+pub fn history_counters(history: &History) -> Vec<(String, u64)> {
+    if history.is_empty() {
+        return Vec::new();
+    }
+    let mut invoked = 0;
+    let mut acknowledged = 0;
+    let mut failed = 0;
+    let mut unknown = 0;
+    let mut read = 0;
+    for operation in history.operations() {
+        match operation {
+            Operation::ProduceInvoked(_) => invoked += 1,
+            Operation::ProduceOk(_) => acknowledged += 1,
+            Operation::ProduceFailed(_) => failed += 1,
+            Operation::ProduceUnknown(_) => unknown += 1,
+            Operation::Read(_) => read += 1,
+            Operation::FinalReadDone(_) => {}
+        }
+    }
+    vec![
+        ("records produced".to_string(), invoked),
+        ("records acknowledged".to_string(), acknowledged),
+        ("produces failed".to_string(), failed),
+        ("produces unknown".to_string(), unknown),
+        ("records read".to_string(), read),
+    ]
+}
+
+fn window_of(at: Duration) -> u64 {
+    at.as_nanos() as u64 / WINDOW.as_nanos() as u64
+}
+
+/// The nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], fraction: f64) -> f64 {
+    let rank = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workloads::{Acks, Payload, ProduceInvoked, ProduceOk};
+
+    fn produce(history: &mut History, op: u64, at_ms: u64, latency_ms: u64) {
+        history.record(ProduceInvoked {
+            client: ClientId(1),
+            op_id: OpId(op),
+            at: Duration::from_millis(at_ms),
+            topic: "t".into(),
+            partition: 0,
+            key: None,
+            value: Payload::from(format!("v{op}")),
+            producer_id: None,
+            producer_epoch: None,
+            sequence: None,
+            acks: Acks::All,
+        });
+        history.record(ProduceOk {
+            client: ClientId(1),
+            op_id: OpId(op),
+            at: Duration::from_millis(at_ms + latency_ms),
+            offset: Some(op),
+        });
+    }
+
+    #[test]
+    fn latency_percentiles_and_throughput_per_second() {
+        let mut history = History::new();
+        for op in 0..100 {
+            // One slow record in a hundred.
+            let latency = if op == 50 { 900 } else { 10 };
+            produce(&mut history, op, op * 5, latency);
+        }
+        let series = history_series(&history);
+        let p50 = &series[0].points;
+        let p99 = &series[1].points;
+        let throughput = &series[2].points;
+        assert_eq!(p50[0], (1.0, 10.0));
+        // The slow record was acknowledged at 1.15 s: second window.
+        assert!(
+            p99.iter().any(|&(at, value)| at == 2.0 && value == 900.0),
+            "{p99:?}"
+        );
+        let total: f64 = throughput.iter().map(|&(_, value)| value).sum();
+        assert_eq!(total, 100.0);
+        let counters = history_counters(&history);
+        assert!(counters.contains(&("records acknowledged".to_string(), 100)));
+    }
+
+    #[test]
+    fn no_history_no_series() {
+        assert!(history_series(&History::new()).is_empty());
+        assert!(history_counters(&History::new()).is_empty());
+    }
+}

@@ -1,0 +1,109 @@
+//! The scenario's producers and consumers: started once the topics exist, stopped after the
+//! liveness phase, followed by a final read of every partition and the history oracle's
+//! verdict.
+
+use std::time::Duration;
+
+use korasim_core::net::Address;
+
+use crate::checkers::history::{check_history, HistoryCheckOptions};
+use crate::scenario_file::DataWorkloadSpec;
+use crate::workloads::clients::{final_read, Workload, WorkloadParams};
+use crate::world::{Role, World, BROKER_PORT};
+
+/// How long the final read may take once every fault is healed.
+const FINAL_READ_DEADLINE: Duration = Duration::from_secs(60);
+
+/// The client settings for `spec`.
+pub fn workload_params(spec: &DataWorkloadSpec) -> WorkloadParams {
+    WorkloadParams {
+        topic: spec.topic.clone(),
+        partition_count: spec.partitions,
+        producer_count: spec.producers as u32,
+        idempotent: spec.idempotent,
+        acks: spec.acks,
+        records_per_second: spec.records_per_second,
+        record_size_bytes: spec.record_size_bytes,
+        consumer_count: spec.consumers as u32,
+        ..WorkloadParams::default()
+    }
+}
+
+/// Every broker's address, for the clients to bootstrap from.
+fn broker_addresses(world: &World) -> Vec<Address> {
+    world
+        .node_names()
+        .iter()
+        .filter_map(|name| world.node_plan(name))
+        .filter(|plan| matches!(plan.role, Role::Broker(_)))
+        .map(|plan| Address::new(plan.address.ip(), BROKER_PORT))
+        .collect()
+}
+
+/// Starts the producers and consumers on the client node.
+pub async fn start(world: &World, spec: &DataWorkloadSpec) -> Result<Workload, String> {
+    let params = workload_params(spec);
+    params
+        .validate()
+        .map_err(|problem| format!("workload cannot run: {problem}"))?;
+    let brokers = broker_addresses(world);
+    let history = world.history();
+    let started = world.run_started();
+    let task = world
+        .spawn_on_client(move |rpc| async move { Workload::start(rpc, brokers, params, history, started) })
+        .await
+        .ok_or("the client node is down: the workload cannot start")?;
+    task.await
+        .map_err(|error| format!("the workload failed to start: {error}"))
+}
+
+/// Stops producing (waiting for every record's outcome) and consuming, reads every partition
+/// in full, and judges the history. Returns the expectation failures (an unfinished final
+/// read); the oracle's violations go to the world.
+pub async fn finish(world: &World, workload: Workload, spec: &DataWorkloadSpec) -> Vec<String> {
+    world.note("workload: producers stop");
+    workload.stop_producing().await;
+    workload.stop_consuming();
+    world.note("workload: final read");
+    let params = workload_params(spec);
+    let brokers = broker_addresses(world);
+    let history = world.history();
+    let started = world.run_started();
+    let topic = spec.topic.clone();
+    let partitions = spec.partitions;
+    let mut failures = Vec::new();
+    let read = world
+        .spawn_on_client(move |rpc| async move {
+            final_read(
+                rpc,
+                brokers,
+                &topic,
+                partitions,
+                history,
+                started,
+                &params,
+                FINAL_READ_DEADLINE,
+            )
+            .await
+        })
+        .await;
+    match read {
+        Some(task) => match task.await {
+            Ok(summary) => {
+                world.note(summary.to_string());
+                if !summary.is_complete() {
+                    failures.push(format!("the final read did not finish: {summary}"));
+                }
+            }
+            Err(error) => failures.push(format!("the final read failed: {error}")),
+        },
+        None => failures.push("the client node is down: no final read".to_string()),
+    }
+    let history = world
+        .history()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone();
+    world.report_history_violations(check_history(&history, &HistoryCheckOptions::default()));
+    failures
+}
