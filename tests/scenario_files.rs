@@ -1179,3 +1179,132 @@ fn a_fault_that_lasts_no_time() {
         },
     );
 }
+
+#[test]
+fn workload_topic_not_declared() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "produces to a topic nobody declared""#,
+        /*  3 */ r#"[[topics]]"#,
+        /*  4 */ r#"name = "orders""#,
+        /*  5 */ r#"partitions = 3"#,
+        /*  6 */ r#"[workload]"#,
+        /*  7 */ r#"topic = "payments""#,
+        /*  8 */ r#"[run]"#,
+        /*  9 */ r#"safety = "60s""#,
+        /* 10 */ r#"liveness = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(9),
+            message: &["workload topic `payments` is not one of the [[topics]]"],
+            hint: Some("declared topics: orders"),
+        },
+    );
+}
+
+#[test]
+fn workload_unknown_acks() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "acks written as Kafka's number""#,
+        /*  3 */ r#"[[topics]]"#,
+        /*  4 */ r#"name = "orders""#,
+        /*  5 */ r#"partitions = 3"#,
+        /*  6 */ r#"[workload]"#,
+        /*  7 */ r#"topic = "orders""#,
+        /*  8 */ r#"acks = "-1""#,
+        /*  9 */ r#"[run]"#,
+        /* 10 */ r#"safety = "60s""#,
+        /* 11 */ r#"liveness = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 8,
+            column: Some(8),
+            message: &["acks `-1` is not known"],
+            hint: Some(r#""all" (Kafka acks=-1)"#),
+        },
+    );
+}
+
+#[test]
+fn workload_rate_must_be_positive() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a producer that produces nothing""#,
+        /*  3 */ r#"[[topics]]"#,
+        /*  4 */ r#"name = "orders""#,
+        /*  5 */ r#"partitions = 3"#,
+        /*  6 */ r#"[workload]"#,
+        /*  7 */ r#"topic = "orders""#,
+        /*  8 */ r#"records_per_second = 0.0"#,
+        /*  9 */ r#"[run]"#,
+        /* 10 */ r#"safety = "60s""#,
+        /* 11 */ r#"liveness = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 8,
+            column: Some(22),
+            message: &["records_per_second must be above 0"],
+            hint: Some("over all producers together"),
+        },
+    );
+}
+
+#[test]
+fn producer_settings_without_a_topic() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a rate with nowhere to produce""#,
+        /*  3 */ r#"[workload]"#,
+        /*  4 */ r#"records_per_second = 100.0"#,
+        /*  5 */ r#"[run]"#,
+        /*  6 */ r#"safety = "60s""#,
+        /*  7 */ r#"liveness = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 4,
+            column: Some(22),
+            message: &["`records_per_second` describes producers, but [workload] names no topic"],
+            hint: Some("topic = \"NAME\""),
+        },
+    );
+}
+
+#[test]
+fn a_data_workload_gets_the_documented_defaults() {
+    let spec = parse(
+        Path::new(BAD_FILE),
+        &lines(&[
+            r#"name = "bad""#,
+            r#"description = "defaults""#,
+            r#"[[topics]]"#,
+            r#"name = "orders""#,
+            r#"partitions = 6"#,
+            r#"[workload]"#,
+            r#"topic = "orders""#,
+            r#"[run]"#,
+            r#"safety = "60s""#,
+            r#"liveness = "30s""#,
+        ]),
+    )
+    .unwrap();
+    let data = spec.workload.data.expect("a data workload");
+    assert_eq!(data.topic, "orders");
+    assert_eq!(data.partitions, 6);
+    assert_eq!(data.records_per_second, 200.0);
+    assert_eq!(data.producers, 1);
+    assert_eq!(data.consumers, 1);
+    assert_eq!(data.record_size_bytes, 100);
+    assert!(data.idempotent);
+    assert_eq!(data.acks, korasim_sim::workloads::Acks::All);
+    assert_eq!(data.linger, Duration::from_millis(5));
+}

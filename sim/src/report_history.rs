@@ -46,6 +46,9 @@ pub fn history_series(history: &History) -> Vec<Series> {
         let mut latencies = latencies_by_window.remove(&window).unwrap_or_default();
         throughput.push((at, latencies.len() as f64 / WINDOW.as_secs_f64()));
         if latencies.is_empty() {
+            // No acknowledgement in this second: a gap in the latency lines, not a slope.
+            p50.push((at, f64::NAN));
+            p99.push((at, f64::NAN));
             continue;
         }
         latencies.sort_by(f64::total_cmp);
@@ -150,6 +153,7 @@ mod tests {
         let p99 = &series[1].points;
         let throughput = &series[2].points;
         assert_eq!(p50[0], (1.0, 10.0));
+        assert!(p50.iter().all(|(_, value)| value.is_finite()));
         // The slow record was acknowledged at 1.15 s: second window.
         assert!(
             p99.iter().any(|&(at, value)| at == 2.0 && value == 900.0),
@@ -159,6 +163,17 @@ mod tests {
         assert_eq!(total, 100.0);
         let counters = history_counters(&history);
         assert!(counters.contains(&("records acknowledged".to_string(), 100)));
+    }
+
+    #[test]
+    fn a_second_without_acknowledgements_breaks_the_latency_line() {
+        let mut history = History::new();
+        produce(&mut history, 0, 100, 10);
+        produce(&mut history, 1, 3100, 10);
+        let series = history_series(&history);
+        let p50: Vec<bool> = series[0].points.iter().map(|(_, value)| value.is_nan()).collect();
+        assert_eq!(p50, [false, true, true, false]);
+        assert_eq!(series[2].points[1], (2.0, 0.0));
     }
 
     #[test]

@@ -161,7 +161,7 @@ where
                 trace.elapsed(),
                 trace.digest(),
                 trace.violations().to_vec(),
-                trace.entries().to_vec(),
+                trace.take_entries(),
                 madsim::net::NetSim::current().stat().msg_count,
                 history,
                 world.history_violations(),

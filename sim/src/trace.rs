@@ -93,8 +93,12 @@ impl Trace {
             kind,
         };
         tracing::debug!(target: "korasim::trace", "{entry}");
+        // The digest covers the entry's binary encoding: formatting every entry as text would
+        // cost more than the rest of the push.
+        self.hasher.update(entry.at.as_nanos().to_le_bytes());
+        self.hasher.update(entry.node.as_bytes());
         self.hasher
-            .update(format!("{}|{}|{:?}\n", entry.at.as_nanos(), entry.node, entry.kind).as_bytes());
+            .update(postcard::to_allocvec(&entry.kind).unwrap_or_default());
         for checker in &mut self.checkers {
             self.violations.extend(checker.observe(&entry));
         }
@@ -111,6 +115,11 @@ impl Trace {
 
     pub fn entries(&self) -> &[TraceEntry] {
         &self.entries
+    }
+
+    /// Hands the entries over at the end of a run (the trace keeps none).
+    pub fn take_entries(&mut self) -> Vec<TraceEntry> {
+        std::mem::take(&mut self.entries)
     }
 
     pub fn violations(&self) -> &[Violation] {

@@ -7,19 +7,28 @@ use korasim_reports::{default_run_dir, write_run, RunRecord};
 use korasim_sim::report::{run_record, ReportContext};
 use korasim_sim::scenario_file::ScenarioSpec;
 use korasim_sim::scenario_run::run_scenario;
+use korasim_sim::workloads::History;
+
+/// The client history's file name, beside the report.
+const HISTORY_FILE: &str = "history.jsonl";
 
 use super::{exit, replay_line, BAD_INPUT, FAILED, PASSED};
 use crate::catalogue::find;
 
 /// Runs `spec` with `seed` and builds its report.
 pub fn run_and_report(spec: &ScenarioSpec, seed: u64) -> RunRecord {
+    run_with_history(spec, seed).0
+}
+
+/// Runs `spec` with `seed`: its report and its client history.
+fn run_with_history(spec: &ScenarioSpec, seed: u64) -> (RunRecord, History) {
     let report = run_scenario(spec, seed);
     let context = ReportContext {
         scenario: &spec.name,
         description: &spec.description,
         replay: replay_line(&spec.name, seed),
     };
-    run_record(&report, &context)
+    (run_record(&report, &context), report.history)
 }
 
 pub fn run(directory: &Path, scenario: &str, seed: u64, out: Option<PathBuf>) -> ExitCode {
@@ -30,10 +39,19 @@ pub fn run(directory: &Path, scenario: &str, seed: u64, out: Option<PathBuf>) ->
             return exit(BAD_INPUT);
         }
     };
-    let record = run_and_report(&spec, seed);
+    let (record, history) = run_with_history(&spec, seed);
     let out = out.unwrap_or_else(|| default_run_dir(Path::new("."), &spec.name, seed));
     print_summary(&record);
-    match write_run(&out, &record) {
+    match write_run(&out, &record).and_then(|mut files| {
+        // The client history, as JSON lines (sim/src/workloads/HISTORY_FORMAT.md), for tools
+        // outside the project to check the run too.
+        if !history.is_empty() {
+            let path = out.join(HISTORY_FILE);
+            history.write_jsonl(&path)?;
+            files.push(path);
+        }
+        Ok(files)
+    }) {
         Ok(files) => {
             let names: Vec<String> = files.iter().map(|file| file.display().to_string()).collect();
             println!("report: {}", names.join(", "));

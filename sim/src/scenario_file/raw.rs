@@ -56,6 +56,8 @@ pub struct RawWorkload {
     pub acks: Option<Spanned<String>>,
     pub idempotent: Option<bool>,
     pub consumers: Option<Spanned<usize>>,
+    pub linger: Option<Spanned<DurationValue>>,
+    pub background_records_per_second: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -104,6 +106,9 @@ pub struct RawExpect {
     pub topics_survive: Option<bool>,
     pub no_false_alarms: Option<bool>,
     pub no_fencing: Option<bool>,
+    pub slowed_broker_leaves_isr_within: Option<DurationValue>,
+    pub produce_p99_max: Option<DurationValue>,
+    pub produce_p99_grace: Option<DurationValue>,
 }
 
 #[derive(Debug, Deserialize)]

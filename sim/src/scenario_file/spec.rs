@@ -53,6 +53,12 @@ pub struct DataWorkloadSpec {
     pub idempotent: bool,
     /// Consumers tailing every partition during the run (a final read happens regardless).
     pub consumers: usize,
+    /// Kafka's `linger.ms`: how long a producer waits for more records to fill a batch.
+    pub linger: Duration,
+    /// Extra load from one more producer with `acks=1`, whose writes Kafka does not promise
+    /// to keep; `None` for none. Unlike `acks=all` producers it is not slowed down by a slow
+    /// follower, so a follower that cannot keep up falls behind.
+    pub background_records_per_second: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +124,13 @@ pub struct ExpectSpec {
     pub topics_survive: bool,
     pub no_false_alarms: bool,
     pub no_fencing: bool,
+    /// A broker whose disk is slowed is out of the ISR of every partition it was in within
+    /// this long.
+    pub slowed_broker_leaves_isr_within: Option<Duration>,
+    /// `acks=all` produce latency p99 per 10 s window, outside `produce_p99_grace` after each
+    /// fault began, stays at most this.
+    pub produce_p99_max: Option<Duration>,
+    pub produce_p99_grace: Duration,
 }
 
 /// The seed also chooses the topology and the fault mix.

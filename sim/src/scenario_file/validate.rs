@@ -26,6 +26,11 @@ const RECORDS_PER_SECOND_MAX: f64 = 100_000.0;
 const PRODUCERS_MAX: usize = 64;
 const CONSUMERS_MAX: usize = 8;
 const DEFAULT_RECORD_SIZE_BYTES: usize = 100;
+/// Kafka 4.0's default `linger.ms`.
+const DEFAULT_LINGER: Duration = Duration::from_millis(5);
+const LINGER_MAX: Duration = Duration::from_secs(1);
+/// Long enough for a lagging follower to leave the ISR (`replica_lag_max`, 30 s) and then some.
+const DEFAULT_PRODUCE_P99_GRACE: Duration = Duration::from_secs(60);
 const RECORD_SIZE_BYTES_MIN: usize = 16;
 const RECORD_SIZE_BYTES_MAX: usize = 1024 * 1024;
 
@@ -167,6 +172,11 @@ impl Validator<'_> {
                     .map(|v| ("record_size_bytes", v.span())),
                 workload.acks.as_ref().map(|v| ("acks", v.span())),
                 workload.consumers.as_ref().map(|v| ("consumers", v.span())),
+                workload.linger.as_ref().map(|v| ("linger", v.span())),
+                workload
+                    .background_records_per_second
+                    .as_ref()
+                    .map(|v| ("background_records_per_second", v.span())),
             ];
             if let Some((key, span)) = stray.into_iter().flatten().next() {
                 return Err(self
@@ -194,24 +204,28 @@ impl Validator<'_> {
                     format!("declared topics: {}", known.join(", "))
                 }));
         };
-        let records_per_second = match &workload.records_per_second {
-            None => DEFAULT_RECORDS_PER_SECOND,
-            Some(rate)
-                if rate.get_ref().is_finite()
-                    && *rate.get_ref() > 0.0
-                    && *rate.get_ref() <= RECORDS_PER_SECOND_MAX =>
-            {
-                *rate.get_ref()
-            }
-            Some(rate) => {
-                return Err(self
+        let rate = |value: &Spanned<f64>, key: &str| {
+            let rate = *value.get_ref();
+            if rate.is_finite() && rate > 0.0 && rate <= RECORDS_PER_SECOND_MAX {
+                Ok(rate)
+            } else {
+                Err(self
                     .error(
-                        rate.span(),
-                        format!("records_per_second must be above 0 and at most {RECORDS_PER_SECOND_MAX}"),
+                        value.span(),
+                        format!("{key} must be above 0 and at most {RECORDS_PER_SECOND_MAX}"),
                     )
                     .with_hint("e.g. 200 (over all producers together)"))
             }
         };
+        let records_per_second = match &workload.records_per_second {
+            None => DEFAULT_RECORDS_PER_SECOND,
+            Some(value) => rate(value, "records_per_second")?,
+        };
+        let background_records_per_second = workload
+            .background_records_per_second
+            .as_ref()
+            .map(|value| rate(value, "background_records_per_second"))
+            .transpose()?;
         let count =
             |value: &Option<Spanned<usize>>, key: &str, default: usize, minimum: usize, maximum: usize| {
                 match value {
@@ -239,6 +253,15 @@ impl Validator<'_> {
                     .with_hint("write \"all\" (Kafka acks=-1), \"leader\" (acks=1) or \"none\" (acks=0)"))
             }
         };
+        let linger = match &workload.linger {
+            None => DEFAULT_LINGER,
+            Some(value) if value.get_ref().0 <= LINGER_MAX => value.get_ref().0,
+            Some(value) => {
+                return Err(self
+                    .error(value.span(), "linger must be at most 1s")
+                    .with_hint("Kafka's linger.ms is usually 5 to 100 ms"))
+            }
+        };
         Ok(Some(DataWorkloadSpec {
             topic: spec.name.clone(),
             partitions: spec.partitions,
@@ -248,6 +271,8 @@ impl Validator<'_> {
             acks,
             idempotent: workload.idempotent.unwrap_or(true),
             consumers,
+            linger,
+            background_records_per_second,
         }))
     }
 
@@ -563,6 +588,11 @@ impl Validator<'_> {
             topics_survive: expect.topics_survive.unwrap_or(true),
             no_false_alarms: expect.no_false_alarms.unwrap_or(false),
             no_fencing: expect.no_fencing.unwrap_or(false),
+            slowed_broker_leaves_isr_within: expect.slowed_broker_leaves_isr_within.map(|value| value.0),
+            produce_p99_max: expect.produce_p99_max.map(|value| value.0),
+            produce_p99_grace: expect
+                .produce_p99_grace
+                .map_or(DEFAULT_PRODUCE_P99_GRACE, |value| value.0),
         })
     }
 }

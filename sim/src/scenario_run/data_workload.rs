@@ -9,6 +9,7 @@ use korasim_core::net::Address;
 use crate::checkers::history::{check_history, HistoryCheckOptions};
 use crate::scenario_file::DataWorkloadSpec;
 use crate::workloads::clients::{final_read, Workload, WorkloadParams};
+use crate::workloads::Acks;
 use crate::world::{Role, World, BROKER_PORT};
 
 /// How long the final read may take once every fault is healed.
@@ -25,6 +26,7 @@ pub fn workload_params(spec: &DataWorkloadSpec) -> WorkloadParams {
         records_per_second: spec.records_per_second,
         record_size_bytes: spec.record_size_bytes,
         consumer_count: spec.consumers as u32,
+        linger: spec.linger,
         ..WorkloadParams::default()
     }
 }
@@ -40,9 +42,38 @@ fn broker_addresses(world: &World) -> Vec<Address> {
         .collect()
 }
 
-/// Starts the producers and consumers on the client node.
-pub async fn start(world: &World, spec: &DataWorkloadSpec) -> Result<Workload, String> {
-    let params = workload_params(spec);
+/// Client ids of the background producer start here, far above the judged workload's.
+const BACKGROUND_CLIENT_ID_BASE: u32 = 100;
+
+/// The background producer's settings: `acks=1`, no consumers.
+fn background_params(spec: &DataWorkloadSpec, records_per_second: f64) -> WorkloadParams {
+    WorkloadParams {
+        producer_count: 1,
+        acks: Acks::Leader,
+        records_per_second,
+        consumer_count: 0,
+        client_id_base: BACKGROUND_CLIENT_ID_BASE,
+        ..workload_params(spec)
+    }
+}
+
+/// The clients of a run: the judged workload and any background load.
+pub struct RunningWorkload {
+    main: Workload,
+    background: Option<Workload>,
+}
+
+/// Starts the producers and consumers (and the background producer) on the client node.
+pub async fn start(world: &World, spec: &DataWorkloadSpec) -> Result<RunningWorkload, String> {
+    let main = start_one(world, workload_params(spec)).await?;
+    let background = match spec.background_records_per_second {
+        Some(rate) => Some(start_one(world, background_params(spec, rate)).await?),
+        None => None,
+    };
+    Ok(RunningWorkload { main, background })
+}
+
+async fn start_one(world: &World, params: WorkloadParams) -> Result<Workload, String> {
     params
         .validate()
         .map_err(|problem| format!("workload cannot run: {problem}"))?;
@@ -60,10 +91,13 @@ pub async fn start(world: &World, spec: &DataWorkloadSpec) -> Result<Workload, S
 /// Stops producing (waiting for every record's outcome) and consuming, reads every partition
 /// in full, and judges the history. Returns the expectation failures (an unfinished final
 /// read); the oracle's violations go to the world.
-pub async fn finish(world: &World, workload: Workload, spec: &DataWorkloadSpec) -> Vec<String> {
+pub async fn finish(world: &World, workload: RunningWorkload, spec: &DataWorkloadSpec) -> Vec<String> {
     world.note("workload: producers stop");
-    workload.stop_producing().await;
-    workload.stop_consuming();
+    workload.main.stop_producing().await;
+    if let Some(background) = &workload.background {
+        background.stop_producing().await;
+    }
+    workload.main.stop_consuming();
     world.note("workload: final read");
     let params = workload_params(spec);
     let brokers = broker_addresses(world);
@@ -99,11 +133,11 @@ pub async fn finish(world: &World, workload: Workload, spec: &DataWorkloadSpec) 
         },
         None => failures.push("the client node is down: no final read".to_string()),
     }
-    let history = world
-        .history()
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .clone();
-    world.report_history_violations(check_history(&history, &HistoryCheckOptions::default()));
+    let violations = {
+        let history = world.history();
+        let history = history.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        check_history(&history, &HistoryCheckOptions::default())
+    };
+    world.report_history_violations(violations);
     failures
 }

@@ -1,6 +1,7 @@
 //! Runs a scenario file: sets the cluster up, plays the fault timeline through the safety
 //! phase, heals everything, waits out the liveness phase, then judges the expectations.
 
+mod data_expectations;
 mod data_workload;
 mod expectations;
 mod inject;
@@ -21,7 +22,7 @@ pub use schedule::{build_schedule, ScheduledFault};
 use crate::run::{run_with, RunOptions, RunReport};
 use crate::scenario_file::{FaultKind, ScenarioSpec};
 use crate::scenarios::probes::{
-    active_controller, create_topic, entries, fetch_image_within, wait_for_active_controller,
+    active_controller, create_topic, fetch_image_within, wait_for_active_controller,
     wait_for_all_brokers_unfenced,
 };
 use crate::world::{World, WorldParams};
@@ -123,7 +124,6 @@ pub async fn execute(world: World, spec: ScenarioSpec) -> Result<(), String> {
         failures.extend(data_workload::finish(&world, workload, data).await);
     }
 
-    let trace = entries(&world);
     let plans: Vec<_> = world
         .node_names()
         .iter()
@@ -139,18 +139,44 @@ pub async fn execute(world: World, spec: ScenarioSpec) -> Result<(), String> {
         safety_ended,
         broker_nodes: brokers.clone(),
     };
-    failures.extend(judgement.judge(&trace));
-    if spec.expect.converge {
-        let problems = ReplayedState::from_trace(&trace).unconverged(&brokers);
-        if !problems.is_empty() {
-            failures.push(format!(
-                "not converged by the end of the liveness phase: {}",
-                problems.join("; ")
+    {
+        // Judged under the trace's lock rather than on a copy: a data run's trace holds
+        // hundreds of thousands of entries. Nothing here awaits.
+        let trace = world
+            .trace()
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        failures.extend(judgement.judge(trace.entries()));
+        if let Some(within) = spec.expect.slowed_broker_leaves_isr_within {
+            failures.extend(data_expectations::slowed_brokers_leave_isr(
+                &fired,
+                trace.entries(),
+                within,
             ));
         }
-        if active_controller(&world).is_none() {
-            failures.push("no active controller at the end of the liveness phase".to_string());
+        if spec.expect.converge {
+            let problems = ReplayedState::from_trace(trace.entries()).unconverged(&brokers);
+            if !problems.is_empty() {
+                failures.push(format!(
+                    "not converged by the end of the liveness phase: {}",
+                    problems.join("; ")
+                ));
+            }
         }
+    }
+    if let Some(max) = spec.expect.produce_p99_max {
+        let history = world.history();
+        let history = history.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        failures.extend(data_expectations::produce_latency_bounded(
+            &history,
+            &fired,
+            safety_started,
+            max,
+            spec.expect.produce_p99_grace,
+        ));
+    }
+    if spec.expect.converge && active_controller(&world).is_none() {
+        failures.push("no active controller at the end of the liveness phase".to_string());
     }
     if spec.expect.topics_survive {
         topics.extend(

@@ -87,7 +87,10 @@ impl ReplicaManager {
         match rpc.call::<_, BrokerResponse>(address, &message, timeout).await {
             Ok(BrokerResponse::OffsetsForLeaderEpoch(answer)) => Answer::Epoch(answer),
             Ok(BrokerResponse::Fetch(answer)) => Answer::Fetch(answer),
-            _ => Answer::Nothing,
+            other => {
+                tracing::debug!(broker = self.broker, leader, topic = %partition.topic, partition = partition.partition, ?other, "no usable answer from the leader");
+                Answer::Nothing
+            }
         }
     }
 

@@ -47,6 +47,9 @@ pub struct WorkloadParams {
     pub fetch_max_wait: Duration,
     /// Kafka's `fetch.max.bytes` (the leader still returns at least one batch).
     pub fetch_max_bytes: u64,
+    /// Client ids (and producer ids) of this workload start after this one, so that two
+    /// workloads of one run (a judged one and background load) never share an id.
+    pub client_id_base: u32,
 }
 
 impl Default for WorkloadParams {
@@ -70,6 +73,7 @@ impl Default for WorkloadParams {
             consumer_count: 1,
             fetch_max_wait: Duration::from_millis(500),
             fetch_max_bytes: 1 << 20,
+            client_id_base: 0,
         }
     }
 }
@@ -112,22 +116,22 @@ impl WorkloadParams {
 
     /// Producer `index` (from 0) records as client `index + 1`.
     pub fn producer_client(&self, index: u32) -> ClientId {
-        ClientId(index + 1)
+        ClientId(self.client_id_base + index + 1)
     }
 
     /// Tailing consumer `index` (from 0) records after the producers.
     pub fn consumer_client(&self, index: u32) -> ClientId {
-        ClientId(self.producer_count + index + 1)
+        ClientId(self.client_id_base + self.producer_count + index + 1)
     }
 
     /// The final read records as the client after every producer and consumer.
     pub fn final_reader_client(&self) -> ClientId {
-        ClientId(self.producer_count + self.consumer_count + 1)
+        ClientId(self.client_id_base + self.producer_count + self.consumer_count + 1)
     }
 
     /// The idempotent producer id of producer `index`: distinct per producer.
     pub fn producer_id(&self, index: u32) -> i64 {
-        PRODUCER_ID_BASE + i64::from(index)
+        PRODUCER_ID_BASE + i64::from(self.client_id_base) + i64::from(index)
     }
 }
 
