@@ -156,6 +156,7 @@ where
                 );
             }
             trace.finish();
+            world.release_memory();
             (
                 expectation,
                 trace.elapsed(),

@@ -117,8 +117,10 @@ impl Trace {
         &self.entries
     }
 
-    /// Hands the entries over at the end of a run (the trace keeps none).
+    /// Hands the entries over at the end of a run (the trace keeps none) and drops the
+    /// checkers, whose state can be large, since nothing is judged after this.
     pub fn take_entries(&mut self) -> Vec<TraceEntry> {
+        self.checkers.clear();
         std::mem::take(&mut self.entries)
     }
 

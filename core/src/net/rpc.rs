@@ -69,6 +69,7 @@ struct IncomingRequest {
     from: Address,
     call_id: u64,
     body: Bytes,
+    received_at: tokio::time::Instant,
 }
 
 impl Rpc {
@@ -130,7 +131,8 @@ impl Rpc {
         let answer = tokio::time::timeout(timeout, answer_receiver).await;
         match answer {
             Ok(Ok(body)) => Ok(body),
-            _ => {
+            other => {
+                tracing::debug!(%to, call_id, closed = other.is_ok(), "call timed out");
                 self.pending().remove(&call_id);
                 Err(RpcError::Timeout {
                     to,
@@ -159,11 +161,20 @@ impl Rpc {
             match envelope {
                 Envelope::Response { call_id, body } => {
                     if let Some(waiter) = self.pending().remove(&call_id) {
-                        let _ = waiter.send(body);
+                        if waiter.send(body).is_err() {
+                            tracing::debug!(%from, call_id, "answer arrived for a call nobody waits on any more");
+                        }
+                    } else {
+                        tracing::debug!(%from, call_id, "answer arrived after its call timed out");
                     }
                 }
                 Envelope::Request { call_id, body } => {
-                    let request = IncomingRequest { from, call_id, body };
+                    let request = IncomingRequest {
+                        from,
+                        call_id,
+                        body,
+                        received_at: tokio::time::Instant::now(),
+                    };
                     // A full queue sheds the request; the caller times out and retries.
                     if requests.try_send(request).is_err() {
                         tracing::debug!(%from, "request queue full: request shed");
@@ -181,6 +192,10 @@ impl Rpc {
         loop {
             let next = requests.lock().await.recv().await;
             let Some(request) = next else { return };
+            let waited = request.received_at.elapsed();
+            if waited > Duration::from_millis(500) {
+                tracing::debug!(from = %request.from, ?waited, "request waited long for a worker");
+            }
             if let Some(body) = handler.handle(request.from, request.body).await {
                 // A slow or lost answer is what a peer under GC pressure or a flaky NIC looks
                 // like from outside; callers must cope with both.
@@ -195,6 +210,10 @@ impl Rpc {
                     body,
                 });
                 self.transport.send(request.from, frame).await;
+                let total = request.received_at.elapsed();
+                if total > Duration::from_millis(1000) {
+                    tracing::debug!(from = %request.from, call_id = request.call_id, ?total, "request took long to serve");
+                }
             }
         }
     }

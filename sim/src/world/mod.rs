@@ -160,6 +160,17 @@ impl World {
         }
     }
 
+    /// Frees what the run's nodes hold (disk contents) once the run is over. The simulator
+    /// may keep some of a finished run's tasks alive (they hold the world, which holds the
+    /// runtime), so a gate of thousands of runs would otherwise keep every run's data.
+    pub fn release_memory(&self) {
+        for node in self.state.nodes.values() {
+            if let Some(disk) = &node.disk {
+                disk.discard_everything();
+            }
+        }
+    }
+
     /// When the run started (simulated): the origin of every time in the trace and history.
     pub fn run_started(&self) -> tokio::time::Instant {
         lock(&self.state.trace).started()

@@ -24,7 +24,13 @@ pub struct DataPlaneHandler {
 #[async_trait]
 impl RpcHandler for DataPlaneHandler {
     async fn handle(&self, _from: Address, request: Bytes) -> Option<Bytes> {
-        let request: BrokerRequest = decode(&request).ok()?;
+        let request: BrokerRequest = match decode(&request) {
+            Ok(request) => request,
+            Err(error) => {
+                tracing::debug!(%error, "undecodable broker request dropped");
+                return None;
+            }
+        };
         let response = match request {
             BrokerRequest::Produce {
                 topic,

@@ -8,21 +8,21 @@
 //! violation. The value is looked up anywhere in the final read, not only at its offset, so
 //! that a write the broker acknowledged with the wrong offset is told apart from a lost one.
 
-use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use super::index::{partition_name, FinalRead, HistoryIndex, PartitionKey, Produce};
+use super::index::{partition_name, FinalRead, HistoryIndex, Produce};
 use super::outcome::Outcome;
 use super::{HistoryCheckOptions, HistoryViolation};
 
 pub(super) fn check(index: &HistoryIndex<'_>, options: &HistoryCheckOptions) -> Vec<HistoryViolation> {
-    let retention_start: HashMap<PartitionKey<'_>, u64> = options
-        .retention_start
-        .iter()
-        .map(|(partition, offset)| ((partition.topic.as_str(), partition.partition), *offset))
-        .collect();
+    let mut retention_start = vec![0; index.partitions.len()];
+    for (partition, offset) in &options.retention_start {
+        if let Some(id) = index.find_partition((&partition.topic, partition.partition)) {
+            retention_start[id as usize] = *offset;
+        }
+    }
     let mut violations = Vec::new();
-    let mut unread_writes: BTreeMap<PartitionKey<'_>, usize> = BTreeMap::new();
+    let mut unread_writes = vec![0; index.partitions.len()];
     for produce in &index.produces {
         let Outcome::Acknowledged { at, offset } = produce.outcome else {
             continue;
@@ -30,27 +30,32 @@ pub(super) fn check(index: &HistoryIndex<'_>, options: &HistoryCheckOptions) -> 
         if !options.judges_durability_of(produce.invoked.acks) {
             continue;
         }
-        let Some(final_read) = index.final_reads.get(&produce.partition()) else {
-            *unread_writes.entry(produce.partition()).or_default() += 1;
+        let Some(final_read) = index.final_read_of(produce.partition_id) else {
+            unread_writes[produce.partition_id as usize] += 1;
             continue;
         };
-        let retained_from = retention_start.get(&produce.partition()).copied().unwrap_or(0);
-        violations.extend(judge(produce, at, offset, final_read, retained_from));
+        let retained_from = retention_start[produce.partition_id as usize];
+        violations.extend(judge(index, produce, at, offset, final_read, retained_from));
     }
     if options.require_final_read {
-        violations.extend(unread_writes.into_iter().map(|(partition, acknowledged_writes)| {
-            HistoryViolation::MissingFinalRead {
-                at: index.end,
-                partition: partition_name(partition),
-                acknowledged_writes,
-            }
-        }));
+        violations.extend(
+            index
+                .partitions_in_order()
+                .into_iter()
+                .filter(|partition| unread_writes[*partition as usize] > 0)
+                .map(|partition| HistoryViolation::MissingFinalRead {
+                    at: index.end,
+                    partition: partition_name(index.partitions[partition as usize]),
+                    acknowledged_writes: unread_writes[partition as usize],
+                }),
+        );
     }
     violations
 }
 
 /// Judges one acknowledged write against the final read of its partition.
 fn judge(
+    index: &HistoryIndex<'_>,
     produce: &Produce<'_>,
     acknowledged_at: Duration,
     offset: Option<u64>,
@@ -58,12 +63,11 @@ fn judge(
     retained_from: u64,
 ) -> Option<HistoryViolation> {
     let invoked = produce.invoked;
-    let found_at_offsets = final_read.offsets_of_value.get(&invoked.value);
     let at = final_read.done.at;
     let partition = || partition_name(produce.partition());
     match offset {
-        Some(offset) => match final_read.record_at_offset.get(&offset) {
-            Some(record) if record.value == invoked.value => None,
+        Some(offset) => match final_read.record_at(offset).map(|position| index.reads[position]) {
+            Some(record) if record.value == produce.value => None,
             Some(record) => Some(HistoryViolation::ChangedAcknowledgedWrite {
                 at,
                 partition: partition(),
@@ -73,27 +77,25 @@ fn judge(
                 offset,
                 acknowledged_at,
                 acknowledged_value: invoked.value.clone(),
-                final_value: record.value.clone(),
+                final_value: record.record.value.clone(),
             }),
-            None => match found_at_offsets {
-                Some(found_at_offsets) => Some(HistoryViolation::MisplacedAcknowledgedWrite {
-                    at,
-                    partition: partition(),
-                    client: invoked.client,
-                    op_id: invoked.op_id,
-                    value: invoked.value.clone(),
-                    acks: invoked.acks,
-                    acknowledged_offset: offset,
-                    acknowledged_at,
-                    found_at_offsets: found_at_offsets.clone(),
-                }),
-                None if offset < retained_from => None,
-                None => Some(lost(produce, acknowledged_at, Some(offset), final_read)),
-            },
+            None if final_read.holds(produce.value) => Some(HistoryViolation::MisplacedAcknowledgedWrite {
+                at,
+                partition: partition(),
+                client: invoked.client,
+                op_id: invoked.op_id,
+                value: invoked.value.clone(),
+                acks: invoked.acks,
+                acknowledged_offset: offset,
+                acknowledged_at,
+                found_at_offsets: final_read.offsets_of(produce.value),
+            }),
+            None if offset < retained_from => None,
+            None => Some(lost(produce, acknowledged_at, Some(offset), final_read)),
         },
         // Without an offset (acks=0) only presence can be judged, and once retention has
         // deleted anything the write may have been among the deleted.
-        None if found_at_offsets.is_some() || retained_from > 0 => None,
+        None if final_read.holds(produce.value) || retained_from > 0 => None,
         None => Some(lost(produce, acknowledged_at, None, final_read)),
     }
 }

@@ -7,41 +7,45 @@
 //! reads, or a corrupted segment. Each different value at an offset is reported once, against
 //! the first value read there.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use super::index::{partition_name, HistoryIndex, PartitionKey};
+use super::index::{partition_name, HistoryIndex, ValueId};
+use super::offset_table::FirstAtOffset;
 use super::HistoryViolation;
-use crate::workloads::{Payload, RecordRead};
-
-/// The first read of an offset, and the other values already reported against it.
-struct FirstRead<'h> {
-    read: &'h RecordRead,
-    reported_values: Vec<&'h Payload>,
-}
 
 pub(super) fn check(index: &HistoryIndex<'_>) -> Vec<HistoryViolation> {
     let mut violations = Vec::new();
-    let mut first_reads: HashMap<(PartitionKey<'_>, u64), FirstRead<'_>> = HashMap::new();
-    for read in &index.reads {
-        let key = ((read.topic.as_str(), read.partition), read.offset);
-        let first_read = first_reads.entry(key).or_insert(FirstRead {
-            read,
-            reported_values: Vec::new(),
-        });
-        let first = first_read.read;
-        if first.value == read.value || first_read.reported_values.contains(&&read.value) {
+    // Per partition, the position in `index.reads` of the first read of each offset.
+    let mut first_reads: Vec<FirstAtOffset> = index
+        .read_spans
+        .iter()
+        .map(|span| FirstAtOffset::new(*span))
+        .collect();
+    // By the position of the first read of an offset, the other values already reported
+    // against it.
+    let mut reported_values: BTreeMap<u32, Vec<ValueId>> = BTreeMap::new();
+    for (position, read) in index.reads.iter().enumerate() {
+        let position = position as u32;
+        let first_position = first_reads[read.partition as usize].first_or_insert(read.offset, position);
+        let first = index.reads[first_position as usize];
+        if first.value == read.value {
             continue;
         }
-        first_read.reported_values.push(&read.value);
+        let reported = reported_values.entry(first_position).or_default();
+        if reported.contains(&read.value) {
+            continue;
+        }
+        reported.push(read.value);
+        let (first, record) = (first.record, read.record);
         violations.push(HistoryViolation::DivergentRead {
-            at: read.at,
-            partition: partition_name(key.0),
-            offset: read.offset,
+            at: record.at,
+            partition: partition_name(index.partitions[read.partition as usize]),
+            offset: record.offset,
             first_reader: first.client,
             first_read_at: first.at,
             first_value: first.value.clone(),
-            reader: read.client,
-            value: read.value.clone(),
+            reader: record.client,
+            value: record.value.clone(),
         });
     }
     violations

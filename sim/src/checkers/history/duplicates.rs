@@ -18,13 +18,13 @@ pub(super) fn check(index: &HistoryIndex<'_>, options: &HistoryCheckOptions) -> 
             continue;
         }
         // A reused value may legitimately be at two offsets; the history is reported instead.
-        if index.sole_produce_of(&produce.invoked.value).is_none() {
+        if index.sole_produce_of(produce.value).is_none() {
             continue;
         }
         let Some(sightings) = index.sightings_of(produce) else {
             continue;
         };
-        let Some(duplicated_at) = sightings.duplicated_at else {
+        let Some(duplicated_at) = sightings.duplicated_at() else {
             continue;
         };
         violations.push(HistoryViolation::DuplicateRecord {
@@ -35,7 +35,7 @@ pub(super) fn check(index: &HistoryIndex<'_>, options: &HistoryCheckOptions) -> 
             value: produce.invoked.value.clone(),
             producer_id: produce.invoked.producer_id,
             outcome: produce.outcome.kind(),
-            offsets: sightings.offsets.iter().copied().collect(),
+            offsets: sightings.offsets(),
         });
     }
     violations

@@ -16,7 +16,7 @@ pub(super) fn check(index: &HistoryIndex<'_>) -> Vec<HistoryViolation> {
             continue;
         };
         // A reused value cannot be traced to this produce; the history is reported instead.
-        if index.sole_produce_of(&produce.invoked.value).is_none() {
+        if index.sole_produce_of(produce.value).is_none() {
             continue;
         }
         let Some(sightings) = index.sightings_of(produce) else {

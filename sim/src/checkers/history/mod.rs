@@ -18,11 +18,15 @@ mod acknowledged_writes;
 mod divergent_reads;
 mod duplicates;
 mod failed_writes;
+mod fast_hash;
 mod index;
+mod offset_table;
 mod options;
 mod outcome;
 mod phantoms;
 mod reordering;
+#[cfg(test)]
+mod speed;
 mod summary;
 #[cfg(test)]
 mod test_support;
@@ -42,8 +46,8 @@ use index::HistoryIndex;
 /// each check found, in the order of the checks listed above and, within a check, of the
 /// history.
 pub fn check_history(history: &History, options: &HistoryCheckOptions) -> Vec<HistoryViolation> {
-    let index = HistoryIndex::new(history);
-    let mut violations = index.problems.clone();
+    let mut index = HistoryIndex::new(history);
+    let mut violations = std::mem::take(&mut index.problems);
     violations.extend(acknowledged_writes::check(&index, options));
     violations.extend(failed_writes::check(&index));
     violations.extend(duplicates::check(&index, options));

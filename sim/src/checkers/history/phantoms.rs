@@ -5,7 +5,7 @@
 //! partition's log (a routing or tenancy bug), or one invented by a faulty replica. Each
 //! phantom value is reported once per partition, at its first read.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 
 use super::index::{partition_name, HistoryIndex};
 use super::HistoryViolation;
@@ -13,29 +13,21 @@ use crate::workloads::TopicPartition;
 
 pub(super) fn check(index: &HistoryIndex<'_>) -> Vec<HistoryViolation> {
     let mut violations = Vec::new();
-    let mut reported = HashSet::new();
+    let mut reported = BTreeSet::new();
     for read in &index.reads {
-        let partition = (read.topic.as_str(), read.partition);
-        let produces = index
-            .produces_of_value
-            .get(&read.value)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let produced_here = produces
-            .iter()
-            .any(|position| index.produces[*position].partition() == partition);
-        if produced_here || !reported.insert((partition, &read.value)) {
+        if index.produced_to(read.value, read.partition) || !reported.insert((read.partition, read.value)) {
             continue;
         }
-        let produced_to: Option<TopicPartition> = produces
-            .first()
-            .map(|position| partition_name(index.produces[*position].partition()));
+        let produced_to: Option<TopicPartition> = index
+            .first_produce_of(read.value)
+            .map(|produce| partition_name(produce.partition()));
+        let record = read.record;
         violations.push(HistoryViolation::PhantomRecord {
-            at: read.at,
-            partition: partition_name(partition),
-            offset: read.offset,
-            value: read.value.clone(),
-            reader: read.client,
+            at: record.at,
+            partition: partition_name(index.partitions[read.partition as usize]),
+            offset: record.offset,
+            value: record.value.clone(),
+            reader: record.client,
             produced_to,
         });
     }

@@ -9,7 +9,6 @@
 //! A pair the sequence order already judges (same producer and epoch) is left out of the
 //! real-time check, so one mistake is reported once.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::index::{partition_name, HistoryIndex, PartitionKey, Produce};
@@ -17,11 +16,15 @@ use super::outcome::Outcome;
 use super::violation::OrderedWrite;
 use super::{HistoryCheckOptions, HistoryViolation};
 
-/// An acknowledged write with its offset, and the produce it came from.
+/// An acknowledged write with its offset, and the produce it came from. What the checks
+/// compare is copied out of the produce once, so that they do not go back to the history.
 struct Placed<'p, 'h> {
     produce: &'p Produce<'h>,
     offset: u64,
     acknowledged_at: Duration,
+    invoked_at: Duration,
+    /// The idempotent producer and the (epoch, sequence) that order this write, if any.
+    sequencing: Option<(i64, (i16, i32))>,
 }
 
 impl Placed<'_, '_> {
@@ -38,21 +41,14 @@ impl Placed<'_, '_> {
         }
     }
 
-    /// The idempotent producer and the (epoch, sequence) that order this write, if any.
-    fn sequencing(&self) -> Option<(i64, (i16, i32))> {
-        let invoked = self.produce.invoked;
-        let position = (invoked.producer_epoch.unwrap_or(0), invoked.sequence?);
-        Some((invoked.producer_id?, position))
-    }
-
     /// The idempotent producer whose sequence order judges this write, if any.
     fn producer_with_sequence(&self) -> Option<i64> {
-        self.sequencing().map(|(producer_id, _)| producer_id)
+        self.sequencing.map(|(producer_id, _)| producer_id)
     }
 }
 
 pub(super) fn check(index: &HistoryIndex<'_>, options: &HistoryCheckOptions) -> Vec<HistoryViolation> {
-    let mut by_partition: BTreeMap<PartitionKey<'_>, Vec<Placed<'_, '_>>> = BTreeMap::new();
+    let mut by_partition: Vec<Vec<Placed<'_, '_>>> = index.partitions.iter().map(|_| Vec::new()).collect();
     for produce in &index.produces {
         let Outcome::Acknowledged {
             at,
@@ -61,20 +57,32 @@ pub(super) fn check(index: &HistoryIndex<'_>, options: &HistoryCheckOptions) -> 
         else {
             continue;
         };
-        if options.judges_durability_of(produce.invoked.acks) {
-            by_partition.entry(produce.partition()).or_default().push(Placed {
+        let invoked = produce.invoked;
+        if options.judges_durability_of(invoked.acks) {
+            let sequencing = match (invoked.producer_id, invoked.sequence) {
+                (Some(producer_id), Some(sequence)) => {
+                    Some((producer_id, (invoked.producer_epoch.unwrap_or(0), sequence)))
+                }
+                _ => None,
+            };
+            by_partition[produce.partition_id as usize].push(Placed {
                 produce,
                 offset,
                 acknowledged_at: at,
+                invoked_at: invoked.at,
+                sequencing,
             });
         }
     }
+    let in_order = index.partitions_in_order();
     let mut violations = Vec::new();
-    for (partition, writes) in &by_partition {
-        violations.extend(sequence_order(*partition, writes));
+    for partition in &in_order {
+        let writes = &by_partition[*partition as usize];
+        violations.extend(sequence_order(index.partitions[*partition as usize], writes));
     }
-    for (partition, writes) in &by_partition {
-        violations.extend(real_time_order(*partition, writes));
+    for partition in &in_order {
+        let writes = &by_partition[*partition as usize];
+        violations.extend(real_time_order(index.partitions[*partition as usize], writes));
     }
     violations
 }
@@ -82,27 +90,34 @@ pub(super) fn check(index: &HistoryIndex<'_>, options: &HistoryCheckOptions) -> 
 /// Each idempotent producer's writes, in (epoch, sequence) order, must have increasing
 /// offsets. Any inversion shows up between two neighbours in that order.
 fn sequence_order(partition: PartitionKey<'_>, writes: &[Placed<'_, '_>]) -> Vec<HistoryViolation> {
-    let mut by_producer: BTreeMap<i64, Vec<&Placed<'_, '_>>> = BTreeMap::new();
-    for write in writes {
-        if let Some(producer_id) = write.producer_with_sequence() {
-            by_producer.entry(producer_id).or_default().push(write);
-        }
-    }
+    // By producer, then (epoch, sequence), then the order of the history: the position in
+    // `writes` keeps the unstable sort stable.
+    let mut sequenced: Vec<(i64, (i16, i32), usize)> = writes
+        .iter()
+        .enumerate()
+        .filter_map(|(position, write)| {
+            let (producer_id, sequencing) = write.sequencing?;
+            Some((producer_id, sequencing, position))
+        })
+        .collect();
+    sequenced.sort_unstable();
     let mut violations = Vec::new();
-    for (producer_id, mut sequenced) in by_producer {
-        sequenced.sort_by_key(|write| write.sequencing());
-        for pair in sequenced.windows(2) {
-            let (earlier, later) = (pair[0], pair[1]);
-            // Two writes with one sequence are retries of one batch, not an order.
-            if earlier.sequencing() != later.sequencing() && earlier.offset >= later.offset {
-                violations.push(HistoryViolation::ReorderedBySequence {
-                    at: earlier.acknowledged_at.max(later.acknowledged_at),
-                    partition: partition_name(partition),
-                    producer_id,
-                    earlier: earlier.describe(),
-                    later: later.describe(),
-                });
-            }
+    for pair in sequenced.windows(2) {
+        let ((producer_id, earlier_sequencing, earlier), (later_producer_id, later_sequencing, later)) =
+            (pair[0], pair[1]);
+        let (earlier, later) = (&writes[earlier], &writes[later]);
+        // Two writes with one sequence are retries of one batch, not an order.
+        if producer_id == later_producer_id
+            && earlier_sequencing != later_sequencing
+            && earlier.offset >= later.offset
+        {
+            violations.push(HistoryViolation::ReorderedBySequence {
+                at: earlier.acknowledged_at.max(later.acknowledged_at),
+                partition: partition_name(partition),
+                producer_id,
+                earlier: earlier.describe(),
+                later: later.describe(),
+            });
         }
     }
     violations
@@ -114,33 +129,50 @@ fn sequence_order(partition: PartitionKey<'_>, writes: &[Placed<'_, '_>]) -> Vec
 /// already; another producer's write below it then goes unreported here, a price paid for
 /// keeping this check one pass.
 fn real_time_order(partition: PartitionKey<'_>, writes: &[Placed<'_, '_>]) -> Vec<HistoryViolation> {
-    let mut by_acknowledgement: Vec<&Placed<'_, '_>> = writes.iter().collect();
-    by_acknowledgement.sort_by_key(|write| write.acknowledged_at);
+    // By acknowledgement, ties in the order of the history.
+    let mut by_acknowledgement: Vec<(Duration, usize)> = writes
+        .iter()
+        .enumerate()
+        .map(|(position, write)| (write.acknowledged_at, position))
+        .collect();
+    by_acknowledgement.sort_unstable();
     // highest_so_far[i]: the write with the highest offset among the first i + 1 acknowledged.
     let mut highest_so_far: Vec<&Placed<'_, '_>> = Vec::with_capacity(by_acknowledgement.len());
-    for write in &by_acknowledgement {
+    for (_, position) in &by_acknowledgement {
+        let write = &writes[*position];
         let highest = match highest_so_far.last() {
             Some(previous) if previous.offset >= write.offset => *previous,
-            _ => *write,
+            _ => write,
         };
         highest_so_far.push(highest);
     }
     let mut violations = Vec::new();
+    // Writes come in the order they were invoked, so the number acknowledged before each
+    // invocation only grows: each search starts where the last one ended.
+    let (mut acknowledged_before, mut last_invoked_at) = (0, Duration::ZERO);
     for later in writes {
-        let invoked_at = later.produce.invoked.at;
-        let acknowledged_before =
-            by_acknowledgement.partition_point(|write| write.acknowledged_at < invoked_at);
+        let invoked_at = later.invoked_at;
+        let start = if invoked_at >= last_invoked_at {
+            acknowledged_before
+        } else {
+            0
+        };
+        acknowledged_before = first_not_before(&by_acknowledgement, start, invoked_at);
+        last_invoked_at = invoked_at;
         let Some(earlier) = acknowledged_before
             .checked_sub(1)
             .map(|last| highest_so_far[last])
         else {
             continue;
         };
+        if earlier.offset < later.offset {
+            continue;
+        }
         let judged_by_sequence = matches!(
             (earlier.producer_with_sequence(), later.producer_with_sequence()),
             (Some(first), Some(second)) if first == second
         );
-        if earlier.offset >= later.offset && !judged_by_sequence {
+        if !judged_by_sequence {
             violations.push(HistoryViolation::ReorderedAfterAcknowledgement {
                 at: later.acknowledged_at,
                 partition: partition_name(partition),
@@ -150,6 +182,19 @@ fn real_time_order(partition: PartitionKey<'_>, writes: &[Placed<'_, '_>]) -> Ve
         }
     }
     violations
+}
+
+/// The first position in `sorted` (by time), from `start` on, whose time is not before `at`:
+/// the number of entries before `at`, given that those before `start` all are. Gallops from
+/// `start`, so that finding a position a few places on costs a few steps.
+fn first_not_before(sorted: &[(Duration, usize)], start: usize, at: Duration) -> usize {
+    let (mut low, mut step) = (start, 1);
+    while low + step <= sorted.len() && sorted[low + step - 1].0 < at {
+        low += step;
+        step *= 2;
+    }
+    let high = (low + step).min(sorted.len());
+    low + sorted[low..high].partition_point(|(time, _)| *time < at)
 }
 
 #[cfg(test)]

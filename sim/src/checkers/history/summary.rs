@@ -38,8 +38,8 @@ impl HistorySummary {
         let mut summary = HistorySummary {
             produces_invoked: index.produces.len(),
             records_read: index.reads.len(),
-            final_read_records: index.reads.iter().filter(|read| read.final_read).count(),
-            partitions_read_in_full: index.final_reads.len(),
+            final_read_records: index.reads.iter().filter(|read| read.record.final_read).count(),
+            partitions_read_in_full: index.final_reads.iter().flatten().count(),
             ..HistorySummary::default()
         };
         for produce in &index.produces {

@@ -244,6 +244,12 @@ impl SimDisk {
 
     /// Ends every fault except rotten bits: normal speed, no stall, no injected errors and the
     /// configured capacity.
+    /// Forgets every file, freeing their memory; for the end of a run, when nothing will
+    /// read the disk again.
+    pub fn discard_everything(&self) {
+        self.lock_state().files = FileTable::default();
+    }
+
     pub fn clear_faults(&self) {
         tracing::debug!(disk = %self.name, "disk faults cleared");
         {
