@@ -6,37 +6,37 @@ use std::time::Duration;
 
 use korasim_reports::Series;
 
-use crate::workloads::{ClientId, History, OpId, Operation};
+use crate::workloads::{Acks, History, Operation};
 
 /// The width of one point of the series.
 const WINDOW: Duration = Duration::from_secs(1);
 
-/// Produce latency p50 and p99 (acknowledged records, by acknowledgement time) and
-/// acknowledged records per second, one point per second. Empty without produces.
+/// `acks=all` produce latency p50 and p99 (by acknowledgement time) and acknowledged
+/// `acks=all` records per second, one point per second. Empty without produces.
 pub fn history_series(history: &History) -> Vec<Series> {
-    let mut invoked: BTreeMap<(ClientId, OpId), Duration> = BTreeMap::new();
-    let mut latencies_by_window: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
-    let mut last_window = 0;
-    for operation in history.operations() {
-        last_window = last_window.max(window_of(operation.at()));
-        match operation {
-            Operation::ProduceInvoked(op) => {
-                invoked.insert((op.client, op.op_id), op.at);
-            }
-            Operation::ProduceOk(op) => {
-                if let Some(started) = invoked.remove(&(op.client, op.op_id)) {
-                    let latency_ms = op.at.saturating_sub(started).as_secs_f64() * 1000.0;
-                    latencies_by_window
-                        .entry(window_of(op.at))
-                        .or_default()
-                        .push(latency_ms);
-                }
-            }
-            _ => {}
-        }
-    }
-    if invoked.is_empty() && latencies_by_window.is_empty() {
+    let produced = history
+        .operations()
+        .iter()
+        .any(|operation| matches!(operation, Operation::ProduceInvoked(_)));
+    if !produced {
         return Vec::new();
+    }
+    let last_window = history
+        .operations()
+        .iter()
+        .map(|operation| window_of(operation.at()))
+        .max()
+        .unwrap_or(0);
+    let mut latencies_by_window: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+    for acknowledgement in history
+        .acknowledgements()
+        .into_iter()
+        .filter(|acknowledgement| acknowledgement.acks == Acks::All)
+    {
+        latencies_by_window
+            .entry(window_of(acknowledgement.acknowledged_at))
+            .or_default()
+            .push(acknowledgement.latency.as_secs_f64() * 1000.0);
     }
     let mut p50 = Vec::new();
     let mut p99 = Vec::new();
@@ -57,17 +57,17 @@ pub fn history_series(history: &History) -> Vec<Series> {
     }
     vec![
         Series {
-            name: "produce latency p50".to_string(),
+            name: "acks=all produce latency p50".to_string(),
             unit: "ms".to_string(),
             points: p50,
         },
         Series {
-            name: "produce latency p99".to_string(),
+            name: "acks=all produce latency p99".to_string(),
             unit: "ms".to_string(),
             points: p99,
         },
         Series {
-            name: "records acknowledged".to_string(),
+            name: "acks=all records acknowledged".to_string(),
             unit: "records/s".to_string(),
             points: throughput,
         },
@@ -116,7 +116,7 @@ fn percentile(sorted: &[f64], fraction: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workloads::{Acks, Payload, ProduceInvoked, ProduceOk};
+    use crate::workloads::{Acks, ClientId, OpId, Payload, ProduceInvoked, ProduceOk};
 
     fn produce(history: &mut History, op: u64, at_ms: u64, latency_ms: u64) {
         history.record(ProduceInvoked {

@@ -11,7 +11,7 @@ use super::inject::FiredFault;
 use crate::checkers::log_replay::LogReplay;
 use crate::scenario_file::FaultKind;
 use crate::trace::TraceEntry;
-use crate::workloads::{Acks, ClientId, History, OpId, Operation};
+use crate::workloads::{Acks, History};
 
 /// The width of the windows produce latency is judged in.
 const LATENCY_WINDOW: Duration = Duration::from_secs(10);
@@ -88,24 +88,14 @@ pub fn produce_latency_bounded(
     max: Duration,
     grace: Duration,
 ) -> Vec<String> {
-    let mut invoked: BTreeMap<(ClientId, OpId), (Duration, Acks)> = BTreeMap::new();
     let mut windows: BTreeMap<u64, Vec<Duration>> = BTreeMap::new();
-    for operation in history.operations() {
-        match operation {
-            Operation::ProduceInvoked(op) => {
-                invoked.insert((op.client, op.op_id), (op.at, op.acks));
-            }
-            Operation::ProduceOk(op) => {
-                if let Some((started, Acks::All)) = invoked.remove(&(op.client, op.op_id)) {
-                    let window = op.at.as_nanos() as u64 / LATENCY_WINDOW.as_nanos() as u64;
-                    windows
-                        .entry(window)
-                        .or_default()
-                        .push(op.at.saturating_sub(started));
-                }
-            }
-            _ => {}
-        }
+    for acknowledgement in history
+        .acknowledgements()
+        .into_iter()
+        .filter(|acknowledgement| acknowledgement.acks == Acks::All)
+    {
+        let window = acknowledgement.acknowledged_at.as_nanos() as u64 / LATENCY_WINDOW.as_nanos() as u64;
+        windows.entry(window).or_default().push(acknowledgement.latency);
     }
     let mut failures = Vec::new();
     for (window, mut latencies) in windows {
@@ -135,7 +125,7 @@ pub fn produce_latency_bounded(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workloads::{Payload, ProduceInvoked, ProduceOk};
+    use crate::workloads::{ClientId, OpId, Payload, ProduceInvoked, ProduceOk};
 
     fn history_with_latencies(latencies_ms: impl Iterator<Item = (u64, u64)>) -> History {
         let mut history = History::new();

@@ -16,6 +16,15 @@ pub struct History {
     operations: Vec<Operation>,
 }
 
+/// One acknowledged produce, as [`History::acknowledgements`] lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acknowledgement {
+    /// Simulated time since the run started.
+    pub acknowledged_at: std::time::Duration,
+    pub latency: std::time::Duration,
+    pub acks: super::Acks,
+}
+
 /// One history shared by every client of a run.
 pub type SharedHistory = Arc<Mutex<History>>;
 
@@ -61,6 +70,31 @@ impl History {
         let mut writer = BufWriter::new(File::create(path)?);
         self.write_jsonl_to(&mut writer)?;
         writer.flush()
+    }
+
+    /// Every acknowledged produce with its latency (invocation to acknowledgement), in the
+    /// order of acknowledgement. For reports and latency expectations.
+    pub fn acknowledgements(&self) -> Vec<Acknowledgement> {
+        let mut invoked = std::collections::BTreeMap::new();
+        let mut acknowledged = Vec::new();
+        for operation in &self.operations {
+            match operation {
+                Operation::ProduceInvoked(op) => {
+                    invoked.insert((op.client, op.op_id), (op.at, op.acks));
+                }
+                Operation::ProduceOk(op) => {
+                    if let Some((started, acks)) = invoked.remove(&(op.client, op.op_id)) {
+                        acknowledged.push(Acknowledgement {
+                            acknowledged_at: op.at,
+                            latency: op.at.saturating_sub(started),
+                            acks,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        acknowledged
     }
 
     /// A short hex digest of the history as written (its JSON lines): the same run gives the

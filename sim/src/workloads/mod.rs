@@ -14,7 +14,7 @@ mod time_nanos;
 
 pub use acks::Acks;
 pub use clients::{final_read, FinalReadSummary, Workload, WorkloadParams};
-pub use history::{History, ReadHistoryError, SharedHistory};
+pub use history::{Acknowledgement, History, ReadHistoryError, SharedHistory};
 pub use ids::{ClientId, OpId, TopicPartition};
 pub use operation::{
     FinalReadDone, Operation, ProduceFailed, ProduceInvoked, ProduceOk, ProduceUnknown, RecordRead,
