@@ -116,28 +116,12 @@ fn percentile(sorted: &[f64], fraction: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workloads::{Acks, ClientId, OpId, Payload, ProduceInvoked, ProduceOk};
+    use crate::checkers::history::test_support::{ok, produce as invoked};
 
+    /// An `acks=all` record invoked at `at_ms` and acknowledged `latency_ms` later.
     fn produce(history: &mut History, op: u64, at_ms: u64, latency_ms: u64) {
-        history.record(ProduceInvoked {
-            client: ClientId(1),
-            op_id: OpId(op),
-            at: Duration::from_millis(at_ms),
-            topic: "t".into(),
-            partition: 0,
-            key: None,
-            value: Payload::from(format!("v{op}")),
-            producer_id: None,
-            producer_epoch: None,
-            sequence: None,
-            acks: Acks::All,
-        });
-        history.record(ProduceOk {
-            client: ClientId(1),
-            op_id: OpId(op),
-            at: Duration::from_millis(at_ms + latency_ms),
-            offset: Some(op),
-        });
+        history.record(invoked(1, op, at_ms, 0, &format!("v{op}")));
+        history.record(ok(1, op, at_ms + latency_ms, op));
     }
 
     #[test]

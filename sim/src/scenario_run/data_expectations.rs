@@ -125,31 +125,15 @@ pub fn produce_latency_bounded(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workloads::{ClientId, OpId, Payload, ProduceInvoked, ProduceOk};
+    use crate::checkers::history::test_support::{ok, produce};
 
+    /// `acks=all` records, each invoked at the first time and acknowledged after the second.
     fn history_with_latencies(latencies_ms: impl Iterator<Item = (u64, u64)>) -> History {
         let mut history = History::new();
         for (op, (at_ms, latency_ms)) in latencies_ms.enumerate() {
             let op = op as u64;
-            history.record(ProduceInvoked {
-                client: ClientId(1),
-                op_id: OpId(op),
-                at: Duration::from_millis(at_ms),
-                topic: "t".into(),
-                partition: 0,
-                key: None,
-                value: Payload::from(format!("v{op}")),
-                producer_id: None,
-                producer_epoch: None,
-                sequence: None,
-                acks: Acks::All,
-            });
-            history.record(ProduceOk {
-                client: ClientId(1),
-                op_id: OpId(op),
-                at: Duration::from_millis(at_ms + latency_ms),
-                offset: Some(op),
-            });
+            history.record(produce(1, op, at_ms, 0, &format!("v{op}")));
+            history.record(ok(1, op, at_ms + latency_ms, op));
         }
         history
     }

@@ -29,7 +29,7 @@ mod reordering;
 mod speed;
 mod summary;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
 mod violation;
