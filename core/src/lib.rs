@@ -8,6 +8,8 @@ pub mod broker;
 pub mod buggify;
 pub mod metadata;
 pub mod net;
+pub mod object_store;
 pub mod observe;
 pub mod runtime;
 pub mod storage;
+pub mod tier;

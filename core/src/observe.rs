@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::metadata::{BrokerId, MetadataRecord};
+use crate::tier::TierRecord;
 
 /// A fact reported by a component.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +107,63 @@ pub enum Event {
         leader_epoch: u64,
         from_isr: Vec<BrokerId>,
         to_isr: Vec<BrokerId>,
+    },
+    /// This broker applied the committed tier-metadata record at `offset` of tier partition
+    /// `tier_partition`; `rejected` says why it changed nothing, when it did not.
+    TierRecordMaterialized {
+        broker: BrokerId,
+        tier_partition: u32,
+        offset: u64,
+        record: TierRecord,
+        rejected: Option<String>,
+    },
+    /// This broker deleted local segments holding `segments` (base and last offset each);
+    /// its local log now starts at `log_start_offset`.
+    LocalSegmentsDeleted {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        segments: Vec<(u64, u64)>,
+        log_start_offset: u64,
+    },
+    /// As leader in `leader_epoch`, this broker has `segments` rolled segments (`bytes` in
+    /// all) not yet in the remote tier. Recorded when it changes.
+    UploadBacklog {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        leader_epoch: u64,
+        segments: u32,
+        bytes: u64,
+    },
+    /// An upload attempt was given up after its retry budget; the segment will be uploaded
+    /// again under a new object id.
+    UploadAbandoned {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        object_id: String,
+        attempts: u32,
+        error: String,
+    },
+    /// This broker deleted an object no tier record points to (an orphan).
+    OrphanDeleted {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        key: String,
+        age_ms: u64,
+    },
+    /// This broker served a fetch at `fetch_offset` from the object store.
+    RemoteFetchServed {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        fetch_offset: u64,
+        object_id: String,
+        bytes: u64,
+        from_cache: bool,
+        latency_ms: u64,
     },
 }
 

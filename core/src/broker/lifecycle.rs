@@ -19,6 +19,8 @@ pub struct BrokerConfig {
     pub zone: String,
     pub controllers: Vec<Address>,
     pub params: BrokerParams,
+    /// The object store's endpoint, for tiered storage; `None` for a broker without one.
+    pub object_store: Option<Address>,
 }
 
 /// A running broker.

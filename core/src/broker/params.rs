@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::log::LogParams;
 use super::replication::ReplicationParams;
+use crate::tier::TierParams;
 
 #[derive(Debug, Clone)]
 pub struct BrokerParams {
@@ -50,6 +51,8 @@ pub struct BrokerParams {
     /// Requests queued beyond the workers before new ones are shed (Kafka:
     /// `queued.max.requests`).
     pub request_queue_max: usize,
+    /// Tiered storage (off unless the broker is given an object store and this says so).
+    pub tier: TierParams,
 }
 
 impl Default for BrokerParams {
@@ -70,6 +73,7 @@ impl Default for BrokerParams {
             isr_check_interval: Duration::from_secs(1),
             request_workers: 64,
             request_queue_max: 500,
+            tier: TierParams::default(),
         }
     }
 }

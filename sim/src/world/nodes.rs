@@ -68,6 +68,7 @@ impl NodeContext {
                     zone: self.plan.zone.clone(),
                     controllers: self.controllers.values().copied().collect(),
                     params: self.broker_params.clone(),
+                    object_store: None,
                 };
                 let disk = self.disk.clone().expect("brokers have a disk");
                 Broker::run(config, disk, transport, self.observer()).await;
