@@ -11,6 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::checkers::{Checker, Violation};
+use crate::devices::object_store::StoreEvent;
 use crate::faults::FaultEvent;
 
 /// What happened.
@@ -22,6 +23,8 @@ pub enum TraceKind {
     Fault(FaultEvent),
     /// A note from the scenario driving the run (a phase starting, a client request made).
     Scenario(String),
+    /// A change to the simulated object store's bucket.
+    ObjectStore(StoreEvent),
 }
 
 /// One line of the trace.
