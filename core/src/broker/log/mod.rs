@@ -31,7 +31,9 @@ pub use batch::{
 pub use error::{BatchDefect, LogError};
 pub use leader_epoch_cache::{divergence_point, Divergence, EpochEndOffset, EpochEntry, LeaderEpochCache};
 pub use params::LogParams;
-pub use partition_log::{LeaderAppend, LogRecovery, PartitionLog, TailCut, TailCutReason};
+pub use partition_log::{
+    BatchPosition, LeaderAppend, LogRecovery, PartitionLog, RolledSegment, TailCut, TailCutReason,
+};
 pub use producer_state::{
     sequence_after, ProducerBatch, ProducerEntry, ProducerStateTable, SequenceCheck,
     PRODUCER_BATCHES_RETAINED,

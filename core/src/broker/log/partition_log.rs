@@ -149,6 +149,28 @@ impl LeaderAppend {
     }
 }
 
+/// A segment that is no longer the active one: its batches will not change (short of a
+/// truncation), so tiered storage may copy it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolledSegment {
+    pub base_offset: u64,
+    pub last_offset: u64,
+    pub file_name: String,
+    pub size_bytes: u64,
+    pub max_batch_timestamp_ms: Option<u64>,
+    /// Where each batch lies in the file, in offset order.
+    pub batches: Vec<BatchPosition>,
+}
+
+/// One entry of a segment's offset index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BatchPosition {
+    pub base_offset: u64,
+    pub last_offset: u64,
+    pub position_bytes: u64,
+    pub size_bytes: u64,
+}
+
 /// One partition replica's log. See the module documentation for its durability model.
 pub struct PartitionLog {
     disk: Arc<dyn Disk>,
@@ -336,6 +358,48 @@ impl PartitionLog {
             .iter()
             .map(|segment| segment.file_name().to_string())
             .collect()
+    }
+
+    /// Every segment but the active one, oldest first, skipping empty ones.
+    pub fn rolled_segments(&self) -> Vec<RolledSegment> {
+        self.segments[..self.segments.len() - 1]
+            .iter()
+            .filter(|segment| !segment.is_empty())
+            .map(|segment| RolledSegment {
+                base_offset: segment.base_offset(),
+                last_offset: segment.next_offset() - 1,
+                file_name: segment.file_name().to_string(),
+                size_bytes: segment.size_bytes(),
+                max_batch_timestamp_ms: segment.max_batch_timestamp_ms(),
+                batches: segment
+                    .batches()
+                    .iter()
+                    .map(|location| BatchPosition {
+                        base_offset: location.base_offset,
+                        last_offset: location.last_offset,
+                        position_bytes: location.position_bytes,
+                        size_bytes: location.size_bytes,
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// The bytes of the segment starting at `base_offset`, as they are in its file.
+    pub async fn read_segment_bytes(&self, base_offset: u64) -> Result<bytes::Bytes, LogError> {
+        let segment = self
+            .segments
+            .iter()
+            .find(|segment| segment.base_offset() == base_offset)
+            .ok_or(LogError::OffsetOutOfRange {
+                offset: base_offset,
+                log_start_offset: self.log_start_offset(),
+                log_end_offset: self.log_end_offset(),
+            })?;
+        if segment.size_bytes() == 0 {
+            return Ok(bytes::Bytes::new());
+        }
+        Ok(self.disk.read(segment.file_name(), 0, segment.size_bytes()).await?)
     }
 
     pub fn batch_count(&self) -> usize {

@@ -70,6 +70,8 @@ pub(super) struct Segment {
     unsynced_truncation: bool,
     /// The timestamp of the first batch, from which the segment's age is measured.
     first_batch_timestamp_ms: Option<u64>,
+    /// The newest batch timestamp, for retention by time.
+    max_batch_timestamp_ms: Option<u64>,
 }
 
 /// A segment as found on disk: its valid batches and, when they end before the file does,
@@ -92,6 +94,7 @@ impl Segment {
             file_is_durable: false,
             unsynced_truncation: false,
             first_batch_timestamp_ms: None,
+            max_batch_timestamp_ms: None,
         }
     }
 
@@ -160,6 +163,10 @@ impl Segment {
             file_length_bytes: contents.len() as u64,
             invalid_tail,
         })
+    }
+
+    pub fn max_batch_timestamp_ms(&self) -> Option<u64> {
+        self.max_batch_timestamp_ms
     }
 
     pub fn base_offset(&self) -> u64 {
@@ -234,6 +241,7 @@ impl Segment {
         if self.index.is_empty() {
             self.first_batch_timestamp_ms = Some(batch.create_timestamp_ms);
         }
+        self.max_batch_timestamp_ms = self.max_batch_timestamp_ms.max(Some(batch.create_timestamp_ms));
         self.index.push(BatchLocation {
             base_offset: batch.base_offset,
             last_offset: batch.last_offset(),
