@@ -9,6 +9,7 @@ use super::params::BrokerParams;
 use super::replica_manager::{DataPlaneHandler, ReplicaManager};
 use crate::metadata::{BrokerId, ControllerRequest, ControllerResponse, MetadataImage};
 use crate::net::{Address, Rpc, RpcParams, Transport};
+use crate::object_store::NetworkObjectStore;
 use crate::observe::{Event, SharedObserver};
 use crate::storage::Disk;
 
@@ -63,7 +64,11 @@ impl Broker {
             config.controllers.clone(),
             config.params.controller_request_timeout,
         ));
-        replicas.start(rpc, client.clone());
+        replicas.start(rpc.clone(), client.clone());
+        if let Some(endpoint) = config.object_store {
+            let store = NetworkObjectStore::new(rpc, endpoint, config.params.tier.store);
+            replicas.start_tiering(Arc::new(store));
+        }
         let broker = Arc::new(Broker {
             config,
             client,

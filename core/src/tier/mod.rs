@@ -15,7 +15,7 @@ mod segment_index;
 pub mod state;
 
 pub use params::TierParams;
+pub use record::{TierRecord, TierRecordKind, TIER_TOPIC};
 pub use remote_cache::RemoteCache;
 pub use segment_index::SegmentIndex;
-pub use record::{TierRecord, TierRecordKind, TIER_TOPIC};
 pub use state::{SegmentState, TierPartitionState, TierRejection, TierState, TieredSegment};

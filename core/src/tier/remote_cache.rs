@@ -44,7 +44,9 @@ impl RemoteCache {
         self.size_bytes += bytes.len() as u64;
         self.entries.push_back((key, bytes));
         while self.size_bytes > self.capacity_bytes {
-            let Some((_, evicted)) = self.entries.pop_front() else { break };
+            let Some((_, evicted)) = self.entries.pop_front() else {
+                break;
+            };
             self.size_bytes -= evicted.len() as u64;
         }
     }

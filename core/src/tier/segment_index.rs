@@ -25,7 +25,10 @@ impl SegmentIndex {
     /// holding `offset` on, whole batches only, at least one. `None` when the segment holds
     /// nothing at or after `offset`.
     pub fn byte_range(&self, offset: u64, max_bytes: u64) -> Option<Range<u64>> {
-        let first = self.batches.iter().position(|batch| batch.last_offset >= offset)?;
+        let first = self
+            .batches
+            .iter()
+            .position(|batch| batch.last_offset >= offset)?;
         let start = self.batches[first].position_bytes;
         let mut end = start + self.batches[first].size_bytes;
         for batch in &self.batches[first + 1..] {

@@ -399,7 +399,10 @@ impl PartitionLog {
         if segment.size_bytes() == 0 {
             return Ok(bytes::Bytes::new());
         }
-        Ok(self.disk.read(segment.file_name(), 0, segment.size_bytes()).await?)
+        Ok(self
+            .disk
+            .read(segment.file_name(), 0, segment.size_bytes())
+            .await?)
     }
 
     pub fn batch_count(&self) -> usize {

@@ -19,7 +19,7 @@ impl ReplicaManager {
         }
     }
 
-    async fn become_leader(&self, state: &PartitionState) {
+    async fn become_leader(self: &Arc<Self>, state: &PartitionState) {
         let partition = self.partition_or_open(&state.topic, state.partition).await;
         let mut replica = partition.replica.lock().await;
         replica.generation += 1;
@@ -59,8 +59,14 @@ impl ReplicaManager {
             self.high_watermark_advanced(&partition, state.leader_epoch, high_watermark);
         }
         replica.role = Role::Leader(leader);
+        let generation = replica.generation;
         drop(replica);
         partition.notify();
+        if self.serves_remotely(&state.topic) {
+            let manager = self.clone();
+            let leader_epoch = state.leader_epoch;
+            tokio::spawn(async move { manager.archive(partition, generation, leader_epoch).await });
+        }
     }
 
     async fn become_follower(self: &Arc<Self>, state: &PartitionState) {

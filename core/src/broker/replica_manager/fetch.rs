@@ -16,6 +16,7 @@ use super::super::data_protocol::{FetchError, FetchOk};
 use super::super::log::{EpochEndOffset, LogError};
 use super::super::replication::{FetchError as FollowerFetchError, LeaderState};
 use super::partition::Role;
+use super::tiering::RemoteFetch;
 use super::ReplicaManager;
 use crate::metadata::BrokerId;
 
@@ -39,7 +40,7 @@ impl ReplicaManager {
         let mut follower_recorded = false;
         loop {
             let next_change = partition.next_change();
-            {
+            let remote = 'look: {
                 let mut replica = partition.replica.lock().await;
                 let replica = &mut *replica;
                 let Role::Leader(leader) = &mut replica.role else {
@@ -67,6 +68,21 @@ impl ReplicaManager {
                         self.high_watermark_advanced(&partition, leader.leader_epoch(), high_watermark);
                         partition.notify();
                     }
+                }
+                if request.fetch_offset < log_start_offset
+                    && request.replica.is_none()
+                    && self.serves_remotely(&request.topic)
+                {
+                    // Below the local log: the object store has it (or nothing does).
+                    let remote = RemoteFetch {
+                        topic: request.topic.clone(),
+                        partition: request.partition,
+                        fetch_offset: request.fetch_offset,
+                        max_bytes: request.max_bytes,
+                        high_watermark: leader.high_watermark(),
+                        log_end_offset,
+                    };
+                    break 'look Some(remote);
                 }
                 if request.fetch_offset < log_start_offset || request.fetch_offset > log_end_offset {
                     return Err(FetchError::OffsetOutOfRange {
@@ -96,6 +112,10 @@ impl ReplicaManager {
                 if tokio::time::Instant::now() >= deadline {
                     return Ok(answer(Vec::new()));
                 }
+                None
+            };
+            if let Some(remote) = remote {
+                return self.fetch_remote(remote).await;
             }
             if tokio::time::timeout(
                 deadline.saturating_duration_since(tokio::time::Instant::now()),

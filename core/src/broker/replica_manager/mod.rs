@@ -25,6 +25,7 @@ mod handler;
 mod isr;
 mod partition;
 mod produce;
+mod tiering;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,6 +55,8 @@ pub struct ReplicaManager {
     /// request handler needs the manager first).
     rpc: OnceLock<Arc<Rpc>>,
     controller: OnceLock<Arc<ControllerClient>>,
+    /// Tiered storage, once the broker has an object store (see `tiering/`).
+    tiering: OnceLock<Arc<tiering::Tiering>>,
     /// The broker's current registration epoch; 0 before it registered.
     broker_epoch: AtomicU64,
     partitions: Mutex<BTreeMap<(String, u32), Arc<Partition>>>,
@@ -71,6 +74,8 @@ pub struct ReplicaManager {
 struct ClusterView {
     addresses: BTreeMap<BrokerId, Address>,
     fenced: BTreeSet<BrokerId>,
+    /// The leader and leader epoch of every partition that has a leader.
+    leaders: BTreeMap<(String, u32), (BrokerId, u64)>,
 }
 
 impl ReplicaManager {
@@ -87,6 +92,7 @@ impl ReplicaManager {
             observer,
             rpc: OnceLock::new(),
             controller: OnceLock::new(),
+            tiering: OnceLock::new(),
             broker_epoch: AtomicU64::new(0),
             partitions: Mutex::new(BTreeMap::new()),
             applied: tokio::sync::Mutex::new(MetadataImage::default()),
@@ -141,6 +147,16 @@ impl ReplicaManager {
                 .iter()
                 .filter(|(_, state)| state.fenced)
                 .map(|(&id, _)| id)
+                .collect();
+            cluster.leaders = image
+                .partitions()
+                .filter_map(|state| {
+                    let leader = state.leader?;
+                    Some((
+                        (state.topic.clone(), state.partition),
+                        (leader, state.leader_epoch),
+                    ))
+                })
                 .collect();
         }
         let changes = role_changes(&applied, image, self.broker);
@@ -199,6 +215,13 @@ impl ReplicaManager {
 
     fn address_of(&self, broker: BrokerId) -> Option<Address> {
         lock(&self.cluster).addresses.get(&broker).copied()
+    }
+
+    /// Where the leader of a partition is, and its epoch, as the applied metadata says.
+    fn leader_of(&self, topic: &str, partition: u32) -> Option<(Address, u64)> {
+        let cluster = lock(&self.cluster);
+        let &(leader, epoch) = cluster.leaders.get(&(topic.to_string(), partition))?;
+        Some((*cluster.addresses.get(&leader)?, epoch))
     }
 
     fn fenced_brokers(&self) -> BTreeSet<BrokerId> {

@@ -56,7 +56,7 @@ impl ReplicaManager {
                 return Err(ProduceError::NotEnoughReplicas);
             }
             let leader_epoch = leader.leader_epoch();
-            let timestamp_ms = self.now().as_millis() as u64;
+            let timestamp_ms = super::tiering::wall_clock_ms();
             let records_for_event = request.records.clone();
             let appended = log
                 .append_as_leader(request.records, leader_epoch, request.producer, timestamp_ms)
