@@ -95,9 +95,15 @@ impl ReplicaManager {
                     Some(_) => log_end_offset,
                     None => high_watermark,
                 };
+                // A consumer is told where the whole log starts, across both tiers; a follower
+                // where the local log does (it copies only the local hot set).
+                let reported_log_start_offset = match request.replica {
+                    None => self.log_start_across_tiers(&request.topic, request.partition, log_start_offset),
+                    Some(_) => log_start_offset,
+                };
                 let answer = |batches| FetchOk {
                     high_watermark,
-                    log_start_offset,
+                    log_start_offset: reported_log_start_offset,
                     log_end_offset,
                     batches,
                 };

@@ -30,6 +30,25 @@ impl ReplicaManager {
         self.tiering().is_some() && super::is_tiered_topic(topic)
     }
 
+    /// Where the partition's log starts counting the remote tier, given where the local log
+    /// starts.
+    pub(in super::super) fn log_start_across_tiers(
+        &self,
+        topic: &str,
+        partition: u32,
+        local_log_start_offset: u64,
+    ) -> u64 {
+        let Some(tiering) = self.tiering().filter(|_| super::is_tiered_topic(topic)) else {
+            return local_log_start_offset;
+        };
+        let state = tiering.partition_state(topic, partition);
+        if state.has_tiered_data() {
+            state.remote_log_start_offset().min(local_log_start_offset)
+        } else {
+            local_log_start_offset
+        }
+    }
+
     pub(in super::super) async fn fetch_remote(&self, fetch: RemoteFetch) -> Result<FetchOk, FetchError> {
         let tiering = self.tiering().ok_or(FetchError::KafkaStorageError)?;
         let state = tiering.partition_state(&fetch.topic, fetch.partition);
