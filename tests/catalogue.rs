@@ -51,6 +51,11 @@ catalogue_tests! {
     slow_follower => "slow-follower", 1;
     steady_state => "steady-state", 1;
     zone_loss_data => "zone-loss-data", 2;
+    tier_broker_loses_disk => "tier-broker-loses-disk", 1;
+    tier_leader_change_during_upload => "tier-leader-change-during-upload", 1;
+    tier_s3_latency_spike => "tier-s3-latency-spike", 1;
+    tier_s3_outage => "tier-s3-outage", 1;
+    tier_s3_slowdown_storm => "tier-s3-slowdown-storm", 1;
     controller_failover => "controller-failover", 10;
     controller_zone_isolated => "controller-zone-isolated", 10;
     controller_zone_loss => "controller-zone-loss", 10;

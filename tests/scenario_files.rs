@@ -1308,3 +1308,617 @@ fn a_data_workload_gets_the_documented_defaults() {
     assert_eq!(data.acks, korasim_sim::workloads::Acks::All);
     assert_eq!(data.linger, Duration::from_millis(5));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tiered storage: `[tiered_storage]`, `[object_store]` and the object-store faults
+
+/// The lines every tiered example starts with (lines 1 to 5), `[tiered_storage]` on line 6.
+const TIERED_HEAD: [&str; 6] = [
+    /* 1 */ r#"name = "bad""#,
+    /* 2 */ r#"description = "tiered storage""#,
+    /* 3 */ r#"[run]"#,
+    /* 4 */ r#"safety = "60s""#,
+    /* 5 */ r#"liveness = "30s""#,
+    /* 6 */ r#"[tiered_storage]"#,
+];
+
+/// `TIERED_HEAD` followed by `rest`, which starts on line 7.
+fn tiered(rest: &[&str]) -> String {
+    let all: Vec<&str> = TIERED_HEAD.iter().chain(rest).copied().collect();
+    lines(&all)
+}
+
+#[test]
+fn tiered_storage_gets_the_brokers_defaults_and_store_faults_theirs() {
+    use korasim_core::broker::log::LogParams;
+    use korasim_core::tier::TierParams;
+    use korasim_sim::devices::object_store::ObjectStoreConfig;
+    use korasim_sim::scenario_file::FaultKind;
+
+    let spec = parse(
+        Path::new(BAD_FILE),
+        &tiered(&[
+            /*  7 */ r#"[[faults]]"#,
+            /*  8 */ r#"at = "5s""#,
+            /*  9 */ r#"for = "10s""#,
+            /* 10 */ r#"kind = "object-store-slowdown""#,
+            /* 11 */ r#"[[faults]]"#,
+            /* 12 */ r#"at = "5s""#,
+            /* 13 */ r#"kind = "object-store-latency""#,
+            /* 14 */ r#"target = "object-store""#,
+            /* 15 */ r#"[[faults]]"#,
+            /* 16 */ r#"at = "20s""#,
+            /* 17 */ r#"kind = "corrupt-object""#,
+            /* 18 */ r#"[[faults]]"#,
+            /* 19 */ r#"at = "20s""#,
+            /* 20 */ r#"for = "10s""#,
+            /* 21 */ r#"kind = "lose-disk""#,
+            /* 22 */ r#"target = "random-broker""#,
+            /* 23 */ r#"[[faults]]"#,
+            /* 24 */ r#"at = "30s""#,
+            /* 25 */ r#"kind = "partition""#,
+            /* 26 */ r#"target = "broker-1""#,
+            /* 27 */ r#"to = "object-store""#,
+        ]),
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    let tiered = spec.tiered_storage.expect("[tiered_storage] turns tiering on");
+    let tier = TierParams::default();
+    assert_eq!(tiered.segment_bytes_max, LogParams::default().segment_bytes_max);
+    assert_eq!(tiered.local_retention_bytes, tier.local_retention_bytes);
+    assert_eq!(tiered.local_retention, tier.local_retention);
+    assert_eq!((tiered.retention_bytes, tiered.retention), (None, None));
+    assert_eq!(tiered.orphan_grace, tier.orphan_grace);
+    assert_eq!(tiered.orphan_check_interval, tier.orphan_check_interval);
+    assert_eq!(tiered.upload_attempts_max, tier.upload_attempts_max);
+    assert_eq!(tiered.tier_partition_count, tier.tier_partition_count);
+    assert_eq!(tiered.object_store, ObjectStoreConfig::default());
+    let kinds: Vec<FaultKind> = spec.faults.iter().map(|fault| fault.action.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            FaultKind::ObjectStoreSlowdown,
+            FaultKind::ObjectStoreLatency,
+            FaultKind::CorruptObject,
+            FaultKind::LoseDisk,
+            FaultKind::Partition
+        ]
+    );
+    assert_eq!(spec.faults[0].action.target, Target::ObjectStore);
+    assert_eq!(spec.faults[0].action.error_rate, 0.8);
+    assert_eq!(spec.faults[1].action.latency_multiplier, 10.0);
+    assert_eq!(spec.faults[2].lasting, None);
+    assert_eq!(spec.faults[4].action.to, Some(Target::ObjectStore));
+}
+
+#[test]
+fn tiered_storage_and_object_store_keys_are_read() {
+    let spec = parse(
+        Path::new(BAD_FILE),
+        &tiered(&[
+            /*  7 */ r#"segment_bytes = 65536"#,
+            /*  8 */ r#"local_retention_bytes = 0"#,
+            /*  9 */ r#"local_retention = "30s""#,
+            /* 10 */ r#"retention_bytes = 10000000"#,
+            /* 11 */ r#"retention = "10m""#,
+            /* 12 */ r#"orphan_grace = "45s""#,
+            /* 13 */ r#"orphan_check_interval = "15s""#,
+            /* 14 */ r#"upload_attempts_max = 3"#,
+            /* 15 */ r#"tier_partitions = 5"#,
+            /* 16 */ r#"[object_store]"#,
+            /* 17 */ r#"get_latency_median = "20ms""#,
+            /* 18 */ r#"get_latency_sigma = 0.5"#,
+            /* 19 */ r#"put_latency_median = "100ms""#,
+            /* 20 */ r#"put_latency_sigma = 0.3"#,
+            /* 21 */ r#"transfer_bytes_per_second = 50000000"#,
+            /* 22 */ r#"writes_per_second_per_prefix = 10"#,
+            /* 23 */ r#"reads_per_second_per_prefix = 20.5"#,
+            /* 24 */ r#"write_burst_requests = 5"#,
+            /* 25 */ r#"read_burst_requests = 10"#,
+            /* 26 */ r#"internal_error_rate = 0.01"#,
+            /* 27 */ r#"timeout_rate = 0"#,
+            /* 28 */ r#"reset_rate = 0.5"#,
+            /* 29 */ r#"multipart_threshold_bytes = 1024"#,
+            /* 30 */ r#"multipart_abort_after = "2m""#,
+        ]),
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    let tiered = spec.tiered_storage.expect("tiered");
+    assert_eq!(tiered.segment_bytes_max, 65536);
+    assert_eq!(tiered.local_retention_bytes, 0);
+    assert_eq!(tiered.local_retention, Duration::from_secs(30));
+    assert_eq!(tiered.retention_bytes, Some(10_000_000));
+    assert_eq!(tiered.retention, Some(Duration::from_secs(600)));
+    assert_eq!(tiered.orphan_grace, Duration::from_secs(45));
+    assert_eq!(tiered.orphan_check_interval, Duration::from_secs(15));
+    assert_eq!(tiered.upload_attempts_max, 3);
+    assert_eq!(tiered.tier_partition_count, 5);
+    let store = tiered.object_store;
+    assert_eq!(store.get_latency_median, Duration::from_millis(20));
+    assert_eq!(store.get_latency_sigma, 0.5);
+    assert_eq!(store.put_latency_median, Duration::from_millis(100));
+    assert_eq!(store.put_latency_sigma, 0.3);
+    assert_eq!(store.transfer_bytes_per_second, 50_000_000.0);
+    assert_eq!(store.writes_per_second_per_prefix, 10.0);
+    assert_eq!(store.reads_per_second_per_prefix, 20.5);
+    assert_eq!(
+        (store.write_burst_requests, store.read_burst_requests),
+        (5.0, 10.0)
+    );
+    assert_eq!(
+        (store.internal_error_rate, store.timeout_rate, store.reset_rate),
+        (0.01, 0.0, 0.5)
+    );
+    assert_eq!(store.multipart_threshold_bytes, 1024);
+    assert_eq!(store.multipart_abort_after, Duration::from_secs(120));
+}
+
+#[test]
+fn unknown_key_in_tiered_storage() {
+    let error = rejected(&tiered(&[/* 7 */ r#"segment_byte = 65536"#]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(1),
+            message: &["unknown field `segment_byte`", "`segment_bytes`"],
+            hint: Some("REFERENCE.md"),
+        },
+    );
+}
+
+#[test]
+fn segment_bytes_of_the_wrong_type() {
+    let error = rejected(&tiered(&[/* 7 */ r#"segment_bytes = "1MiB""#]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(17),
+            message: &["invalid type: string \"1MiB\""],
+            hint: None,
+        },
+    );
+}
+
+#[test]
+fn segment_bytes_too_small() {
+    let error = rejected(&tiered(&[/* 7 */ r#"segment_bytes = 100"#]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(17),
+            message: &["segment_bytes must be 1024 to 1073741824"],
+            hint: Some("1048576 for 1 MiB"),
+        },
+    );
+}
+
+#[test]
+fn zero_orphan_grace() {
+    let error = rejected(&tiered(&[/* 7 */ r#"orphan_grace = "0s""#]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(16),
+            message: &["orphan_grace must be longer than zero"],
+            hint: Some("an upload's whole life"),
+        },
+    );
+}
+
+#[test]
+fn zero_upload_attempts() {
+    let error = rejected(&tiered(&[/* 7 */ r#"upload_attempts_max = 0"#]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(23),
+            message: &["upload_attempts_max must be 1 to 100"],
+            hint: None,
+        },
+    );
+}
+
+#[test]
+fn zero_retention_bytes() {
+    let error = rejected(&tiered(&[/* 7 */ r#"retention_bytes = 0"#]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(19),
+            message: &["retention_bytes must be at least 1"],
+            hint: Some("leave `retention_bytes` out"),
+        },
+    );
+}
+
+#[test]
+fn object_store_fault_without_tiered_storage() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "an outage of a store that is not there""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#"[[faults]]"#,
+        /*  7 */ r#"at = "10s""#,
+        /*  8 */ r#"kind = "object-store-outage""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 8,
+            column: Some(8),
+            message: &[
+                "fault `object-store-outage` needs the object store",
+                "no [tiered_storage] table",
+            ],
+            hint: Some("add a [tiered_storage] table"),
+        },
+    );
+}
+
+#[test]
+fn object_store_as_to_without_tiered_storage() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a partition from a store that is not there""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#"[[faults]]"#,
+        /*  7 */ r#"at = "10s""#,
+        /*  8 */ r#"kind = "partition""#,
+        /*  9 */ r#"target = "broker-1""#,
+        /* 10 */ r#"to = "object-store""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(6),
+            message: &["there is no object store"],
+            hint: Some("add a [tiered_storage] table"),
+        },
+    );
+}
+
+#[test]
+fn object_store_table_without_tiered_storage() {
+    let error = rejected(&lines(&[
+        /* 1 */ r#"name = "bad""#,
+        /* 2 */ r#"description = "a store model with nothing to use it""#,
+        /* 3 */ r#"[run]"#,
+        /* 4 */ r#"safety = "60s""#,
+        /* 5 */ r#"liveness = "30s""#,
+        /* 6 */ r#"[object_store]"#,
+        /* 7 */ r#"timeout_rate = 0.01"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 6,
+            column: Some(1),
+            message: &["[object_store]", "no [tiered_storage] table"],
+            hint: Some("add a [tiered_storage] table"),
+        },
+    );
+}
+
+#[test]
+fn object_store_error_rates_above_one() {
+    let error = rejected(&tiered(&[
+        /*  7 */ r#"[object_store]"#,
+        /*  8 */ r#"internal_error_rate = 0.5"#,
+        /*  9 */ r#"timeout_rate = 0.5"#,
+        /* 10 */ r#"reset_rate = 0.5"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(1),
+            message: &["add up to 1.5, more than 1"],
+            hint: Some("together they are a probability"),
+        },
+    );
+}
+
+#[test]
+fn object_store_sigma_out_of_range() {
+    let error = rejected(&tiered(&[
+        /* 7 */ r#"[object_store]"#,
+        /* 8 */ r#"put_latency_sigma = -1"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 8,
+            column: Some(21),
+            message: &["put_latency_sigma must be a number from 0 to 3"],
+            hint: Some("p99"),
+        },
+    );
+}
+
+#[test]
+fn unknown_key_in_object_store() {
+    let error = rejected(&tiered(&[
+        /* 7 */ r#"[object_store]"#,
+        /* 8 */ r#"latency_median = "30ms""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 8,
+            column: Some(1),
+            message: &["unknown field `latency_median`", "`get_latency_median`"],
+            hint: Some("REFERENCE.md"),
+        },
+    );
+}
+
+#[test]
+fn lose_disk_aimed_at_a_controller() {
+    let error = rejected(&tiered(&[
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "lose-disk""#,
+        /* 10 */ r#"target = "controller-2""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(10),
+            message: &["fault `lose-disk` needs a broker, got `controller-2`"],
+            hint: Some("use `kill` for a controller"),
+        },
+    );
+}
+
+#[test]
+fn corrupt_object_lasting_a_while() {
+    let error = rejected(&tiered(&[
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"for = "5s""#,
+        /* 10 */ r#"kind = "corrupt-object""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 9,
+            column: Some(7),
+            message: &["fault `corrupt-object` happens at one instant and takes no `for`"],
+            hint: Some("remove `for`"),
+        },
+    );
+}
+
+#[test]
+fn error_rate_on_a_fault_that_is_not_a_slowdown() {
+    let error = rejected(&tiered(&[
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "object-store-outage""#,
+        /* 10 */ r#"error_rate = 0.5"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(14),
+            message: &["`error_rate` does not apply to fault `object-store-outage`"],
+            hint: Some("`object-store-slowdown`"),
+        },
+    );
+}
+
+#[test]
+fn error_rate_above_one() {
+    let error = rejected(&tiered(&[
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "object-store-slowdown""#,
+        /* 10 */ r#"error_rate = 1.5"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(14),
+            message: &["error_rate must be a number above 0 and at most 1"],
+            hint: Some("503 SlowDown"),
+        },
+    );
+}
+
+#[test]
+fn object_store_latency_below_one() {
+    let error = rejected(&tiered(&[
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "object-store-latency""#,
+        /* 10 */ r#"latency_multiplier = 0.5"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(22),
+            message: &["latency_multiplier must be a number of at least 1"],
+            hint: Some("object-store request 10 times slower"),
+        },
+    );
+}
+
+#[test]
+fn object_store_fault_aimed_at_a_node() {
+    let error = rejected(&tiered(&[
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "object-store-outage""#,
+        /* 10 */ r#"target = "broker-1""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(10),
+            message: &["fault `object-store-outage` needs the object store, got `broker-1`"],
+            hint: Some("leave `target` out"),
+        },
+    );
+}
+
+#[test]
+fn node_fault_aimed_at_the_object_store() {
+    let error = rejected(&tiered(&[
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "kill""#,
+        /* 10 */ r#"target = "object-store""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(10),
+            message: &["fault `kill` needs a node", "got `object-store`"],
+            hint: Some("object-store-outage"),
+        },
+    );
+}
+
+#[test]
+fn node_fault_without_a_target() {
+    let error = rejected(&tiered(&[
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "kill""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 9,
+            column: Some(8),
+            message: &["fault `kill` needs a `target`"],
+            hint: Some("a target is"),
+        },
+    );
+}
+
+#[test]
+fn random_faults_with_corrupt_object() {
+    let error = rejected(&tiered(&[
+        /*  7 */ r#"[random_faults]"#,
+        /*  8 */ r#"kinds = ["object-store-outage", "corrupt-object"]"#,
+        /*  9 */ r#"mean_interval = "20s""#,
+        /* 10 */ r#"duration_min = "5s""#,
+        /* 11 */ r#"duration_max = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 8,
+            column: Some(9),
+            message: &["`corrupt-object` cannot be drawn at random"],
+            hint: Some("fixed [[faults]] entry"),
+        },
+    );
+}
+
+#[test]
+fn random_object_store_faults_without_tiered_storage() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "random storms of a store that is not there""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#"[random_faults]"#,
+        /*  7 */ r#"kinds = ["kill", "object-store-slowdown"]"#,
+        /*  8 */ r#"mean_interval = "20s""#,
+        /*  9 */ r#"duration_min = "5s""#,
+        /* 10 */ r#"duration_max = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(9),
+            message: &["fault `object-store-slowdown` needs the object store"],
+            hint: Some("add a [tiered_storage] table"),
+        },
+    );
+}
+
+#[test]
+fn random_object_store_error_rate_out_of_range() {
+    let error = rejected(&tiered(&[
+        /*  7 */ r#"[random_faults]"#,
+        /*  8 */ r#"kinds = ["object-store-slowdown", "lose-disk"]"#,
+        /*  9 */ r#"mean_interval = "20s""#,
+        /* 10 */ r#"duration_min = "5s""#,
+        /* 11 */ r#"duration_max = "30s""#,
+        /* 12 */ r#"object_store_error_rate = 0"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 12,
+            column: Some(27),
+            message: &["object_store_error_rate must be a number above 0 and at most 1"],
+            hint: None,
+        },
+    );
+}
+
+#[test]
+fn tiered_storage_expectation_without_tiered_storage() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a backlog that cannot exist""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#"[expect]"#,
+        /*  7 */ r#"upload_backlog_drains_within = "60s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(32),
+            message: &[
+                "`upload_backlog_drains_within` judges tiered storage",
+                "no [tiered_storage] table",
+            ],
+            hint: Some("add a [tiered_storage] table"),
+        },
+    );
+}
+
+#[test]
+fn tiered_storage_expectations_are_read() {
+    let spec = parse(
+        Path::new(BAD_FILE),
+        &tiered(&[
+            /*  7 */ r#"[expect]"#,
+            /*  8 */ r#"upload_backlog_drains_within = "90s""#,
+            /*  9 */ r#"local_bytes_rise_and_fall = true"#,
+        ]),
+    )
+    .expect("a valid file");
+    assert_eq!(
+        spec.expect.upload_backlog_drains_within,
+        Some(Duration::from_secs(90))
+    );
+    assert!(spec.expect.local_bytes_rise_and_fall);
+}

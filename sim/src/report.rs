@@ -12,6 +12,7 @@ use korasim_reports::{FaultRecord, MarkRecord, RunRecord, Series, ViolationRecor
 use crate::checkers::log_replay::LogReplay;
 use crate::faults::FaultEvent;
 use crate::report_history::{history_counters, history_series};
+use crate::report_tier::tier_series;
 use crate::run::RunReport;
 use crate::scenario_run::ReplayedState;
 use crate::trace::{TraceEntry, TraceKind};
@@ -58,6 +59,7 @@ pub fn run_record(run: &RunReport, context: &ReportContext<'_>) -> RunRecord {
         marks: marks(&run.trace),
         series: std::iter::once(unfenced_brokers(&run.trace))
             .chain(history_series(&run.history))
+            .chain(tier_series(&run.trace))
             .collect(),
         counters: [
             ("messages".to_string(), run.messages),
@@ -68,6 +70,13 @@ pub fn run_record(run: &RunReport, context: &ReportContext<'_>) -> RunRecord {
         .collect(),
     }
 }
+
+/// Band keys of the object-store faults (a slowdown's and a latency fault's key go on with
+/// their value, so that overlapping ones close separately; the store's heal closes every key
+/// starting with `object-store `).
+const OBJECT_STORE_OUTAGE: &str = "object-store outage";
+const OBJECT_STORE_SLOWDOWN: &str = "object-store slowdown";
+const OBJECT_STORE_LATENCY: &str = "object-store latency";
 
 /// What opens a band, the key that closes it, and its label.
 fn band_opening(fault: &FaultEvent) -> Option<(String, String, String)> {
@@ -98,6 +107,22 @@ fn band_opening(fault: &FaultEvent) -> Option<(String, String, String)> {
         FaultEvent::DiskFault { node, fault } => {
             (format!("disk {node}"), format!("disk {fault}"), node.clone())
         }
+        FaultEvent::DiskLost { node } => (format!("node {node}"), "disk lost".to_string(), node.clone()),
+        FaultEvent::ObjectStoreOutage => (
+            OBJECT_STORE_OUTAGE.to_string(),
+            "store outage".to_string(),
+            "object store".to_string(),
+        ),
+        FaultEvent::ObjectStoreSlowDown { error_rate } => (
+            format!("{OBJECT_STORE_SLOWDOWN} {error_rate}"),
+            format!("503 storm {:.0}%", error_rate * 100.0),
+            "object store".to_string(),
+        ),
+        FaultEvent::ObjectStoreLatency { latency_multiplier } => (
+            format!("{OBJECT_STORE_LATENCY} {latency_multiplier}"),
+            format!("store latency x{latency_multiplier}"),
+            "object store".to_string(),
+        ),
         _ => return None,
     };
     Some(opened)
@@ -116,6 +141,13 @@ fn band_closing(fault: &FaultEvent) -> Option<Vec<String>> {
         } => vec![format!("link {from} {to}")],
         FaultEvent::DiskHealed { node } => vec![format!("disk {node}")],
         FaultEvent::NetworkHealed => return None,
+        FaultEvent::ObjectStoreOutageEnded => vec![OBJECT_STORE_OUTAGE.to_string()],
+        FaultEvent::ObjectStoreSlowDownEnded { error_rate } => {
+            vec![format!("{OBJECT_STORE_SLOWDOWN} {error_rate}")]
+        }
+        FaultEvent::ObjectStoreLatencyRestored { latency_multiplier } => {
+            vec![format!("{OBJECT_STORE_LATENCY} {latency_multiplier}")]
+        }
         _ => Vec::new(),
     };
     Some(keys)
@@ -126,6 +158,7 @@ fn fault_bands(trace: &[TraceEntry]) -> Vec<FaultRecord> {
     let mut bands: Vec<FaultRecord> = Vec::new();
     let mut open: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut zone_event_at = None;
+    let mut disk_lost: Option<(std::time::Duration, String)> = None;
     for entry in trace {
         let TraceKind::Fault(fault) = &entry.kind else {
             continue;
@@ -142,7 +175,13 @@ fn fault_bands(trace: &[TraceEntry]) -> Vec<FaultRecord> {
                 fault,
                 FaultEvent::NodeKilled { .. } | FaultEvent::NodeRestarted { .. }
             );
-        if part_of_zone_event {
+        if let FaultEvent::DiskLost { node } = fault {
+            disk_lost = Some((entry.at, node.clone()));
+        }
+        // A lost disk is a crash too; its band says so once.
+        let part_of_disk_loss = matches!(fault, FaultEvent::NodeKilled { node }
+            if disk_lost.as_ref() == Some(&(entry.at, node.clone())));
+        if part_of_zone_event || part_of_disk_loss {
             continue;
         }
         if let Some((key, kind, target)) = band_opening(fault) {
@@ -156,6 +195,11 @@ fn fault_bands(trace: &[TraceEntry]) -> Vec<FaultRecord> {
             continue;
         }
         let closing: Vec<String> = match band_closing(fault) {
+            Some(_) if matches!(fault, FaultEvent::ObjectStoreHealed) => open
+                .keys()
+                .filter(|key| key.starts_with("object-store "))
+                .cloned()
+                .collect(),
             Some(keys) => keys,
             None => open
                 .keys()
@@ -163,8 +207,11 @@ fn fault_bands(trace: &[TraceEntry]) -> Vec<FaultRecord> {
                 .cloned()
                 .collect(),
         };
-        let heals_everything =
-            band_closing(fault).is_none() || matches!(fault, FaultEvent::NodeRestarted { .. });
+        let heals_everything = band_closing(fault).is_none()
+            || matches!(
+                fault,
+                FaultEvent::NodeRestarted { .. } | FaultEvent::ObjectStoreHealed
+            );
         for key in closing {
             let Some(indexes) = open.get_mut(&key) else {
                 continue;

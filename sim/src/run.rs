@@ -133,7 +133,11 @@ where
                 let mut trace = world_trace
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
-                trace.install_checkers(checkers_named(&checkers, world.broker_zones()));
+                trace.install_checkers(checkers_named(
+                    &checkers,
+                    world.broker_zones(),
+                    &world.params().broker.tier,
+                ));
             }
             let expectation = scenario(world.clone()).await;
             let history = world

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::checkers::{Checker, Violation};
 use crate::devices::object_store::StoreEvent;
 use crate::faults::FaultEvent;
+use crate::samples::StorageSample;
 
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -25,6 +26,8 @@ pub enum TraceKind {
     Scenario(String),
     /// A change to the simulated object store's bucket.
     ObjectStore(StoreEvent),
+    /// What the devices stored at this moment (taken periodically when tiering is on).
+    Sample(StorageSample),
 }
 
 /// One line of the trace.

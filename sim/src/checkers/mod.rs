@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use korasim_core::metadata::BrokerId;
+use korasim_core::tier::TierParams;
 
 use crate::trace::TraceEntry;
 
@@ -18,6 +19,7 @@ pub mod replicas;
 pub mod single_active_controller;
 #[cfg(test)]
 mod test_support;
+pub mod tier;
 mod violation;
 
 pub use broker_epochs::BrokerEpochs;
@@ -27,6 +29,7 @@ pub use metadata_log_agreement::MetadataLogAgreement;
 pub use replica_placement::ReplicaPlacement;
 pub use replicas::replica_checkers;
 pub use single_active_controller::SingleActiveController;
+pub use tier::tier_checkers;
 pub use violation::Violation;
 
 /// Reads the trace as it grows and reports what breaks its invariant.
@@ -55,25 +58,32 @@ pub fn metadata_checkers(zone_of_broker: BTreeMap<BrokerId, String>) -> Vec<Box<
     ]
 }
 
-/// Every checker: those of the metadata plane, then those of the data plane.
-fn all_checkers(zone_of_broker: BTreeMap<BrokerId, String>) -> Vec<Box<dyn Checker>> {
+/// Every checker: those of the metadata plane, then those of the data plane, then those of
+/// tiered storage (`tier` is the brokers' tier parameters).
+fn all_checkers(zone_of_broker: BTreeMap<BrokerId, String>, tier: &TierParams) -> Vec<Box<dyn Checker>> {
     let mut checkers = metadata_checkers(zone_of_broker);
     checkers.extend(replica_checkers());
+    checkers.extend(tier_checkers(tier));
     checkers
 }
 
 /// The names of every checker, for scenario files to choose from.
 pub fn checker_names() -> Vec<&'static str> {
-    all_checkers(BTreeMap::new())
+    all_checkers(BTreeMap::new(), &TierParams::default())
         .iter()
         .map(|checker| checker.name())
         .collect()
 }
 
-/// The checkers called `names` ("all" selects every one).
-pub fn checkers_named(names: &[String], zone_of_broker: BTreeMap<BrokerId, String>) -> Vec<Box<dyn Checker>> {
+/// The checkers called `names` ("all" selects every one); `tier` is the brokers' tier
+/// parameters.
+pub fn checkers_named(
+    names: &[String],
+    zone_of_broker: BTreeMap<BrokerId, String>,
+    tier: &TierParams,
+) -> Vec<Box<dyn Checker>> {
     let everything = names.iter().any(|name| name == "all");
-    all_checkers(zone_of_broker)
+    all_checkers(zone_of_broker, tier)
         .into_iter()
         .filter(|checker| everything || names.iter().any(|name| name == checker.name()))
         .collect()

@@ -12,6 +12,7 @@ use super::replicas::{
     committed_prefix_agreement, data_leader_per_epoch, high_watermark_monotonic,
     new_leader_has_committed_data, CommittedBatch, DivergenceSeen, ReplicaBatch,
 };
+use super::tier::TierViolation;
 use super::{
     broker_epochs, fenced_broker_leads_nothing, leader_epoch_monotonic, metadata_log_agreement,
     replica_placement, single_active_controller,
@@ -186,6 +187,8 @@ pub enum Violation {
         announced_epoch: u64,
         announced_at: Duration,
     },
+    /// A tiered-storage invariant broken (the tier checkers' own findings).
+    Tier(TierViolation),
 }
 
 impl Violation {
@@ -216,6 +219,7 @@ impl Violation {
                 data_leader_per_epoch::NAME
             }
             Violation::NewLeaderMissesCommittedData { .. } => new_leader_has_committed_data::NAME,
+            Violation::Tier(violation) => violation.checker(),
         }
     }
 
@@ -240,6 +244,7 @@ impl Violation {
             | Violation::TwoDataLeadersInEpoch { at, .. }
             | Violation::DataLeaderEpochNotIncreasing { at, .. }
             | Violation::NewLeaderMissesCommittedData { at, .. } => *at,
+            Violation::Tier(violation) => violation.at(),
         }
     }
 }
@@ -499,6 +504,7 @@ impl fmt::Display for Violation {
                 announced_at.as_secs_f64(),
                 high_watermark - 1
             ),
+            Violation::Tier(violation) => write!(f, "{violation}"),
         }
     }
 }

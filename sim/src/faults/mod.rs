@@ -61,4 +61,30 @@ pub enum FaultEvent {
     DiskHealed {
         node: String,
     },
+    /// The node crashed and its whole disk was lost: it comes back empty.
+    DiskLost {
+        node: String,
+    },
+    /// The object store refuses every request (503 or no answer) until the outage ends.
+    ObjectStoreOutage,
+    ObjectStoreOutageEnded,
+    /// A 503 storm: each object-store request fails with SlowDown with this probability.
+    ObjectStoreSlowDown {
+        error_rate: f64,
+    },
+    ObjectStoreSlowDownEnded {
+        error_rate: f64,
+    },
+    /// Every object-store request takes `latency_multiplier` times longer.
+    ObjectStoreLatency {
+        latency_multiplier: f64,
+    },
+    ObjectStoreLatencyRestored {
+        latency_multiplier: f64,
+    },
+    /// One stored segment object is about to be silently corrupted; the store's own
+    /// `Corrupted` entry that follows says which (none follows when there was no segment).
+    ObjectCorruption,
+    /// Every object-store fault ended at once (the liveness phase's heal).
+    ObjectStoreHealed,
 }

@@ -6,6 +6,7 @@
 mod error;
 mod raw;
 mod spec;
+mod tiered;
 mod validate;
 mod values;
 

@@ -26,6 +26,8 @@ pub struct RawScenario {
     #[serde(default)]
     pub buggify: bool,
     pub swarm: Option<Spanned<RawSwarm>>,
+    pub tiered_storage: Option<Spanned<RawTieredStorage>>,
+    pub object_store: Option<Spanned<RawObjectStore>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,11 +77,13 @@ pub struct RawFault {
     #[serde(rename = "for")]
     pub lasting: Option<Spanned<DurationValue>>,
     pub kind: Spanned<FaultKind>,
-    pub target: Spanned<Target>,
+    /// Required, except for the object-store kinds (whose only target is the store).
+    pub target: Option<Spanned<Target>>,
     pub to: Option<Spanned<Target>>,
     pub one_way: Option<Spanned<bool>>,
     pub delay: Option<Spanned<DurationValue>>,
     pub latency_multiplier: Option<Spanned<f64>>,
+    pub error_rate: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,6 +97,8 @@ pub struct RawRandomFaults {
     pub nodes_down_max: Option<Spanned<usize>>,
     pub slow_link_delay: Option<DurationValue>,
     pub disk_latency_multiplier: Option<Spanned<f64>>,
+    pub object_store_error_rate: Option<Spanned<f64>>,
+    pub object_store_latency_multiplier: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -109,6 +115,8 @@ pub struct RawExpect {
     pub slowed_broker_leaves_isr_within: Option<DurationValue>,
     pub produce_p99_max: Option<DurationValue>,
     pub produce_p99_grace: Option<DurationValue>,
+    pub upload_backlog_drains_within: Option<Spanned<DurationValue>>,
+    pub local_bytes_rise_and_fall: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,4 +124,39 @@ pub struct RawExpect {
 pub struct RawSwarm {
     pub brokers_per_zone: Spanned<(usize, usize)>,
     pub fault_kinds_max: Option<Spanned<usize>>,
+}
+
+/// `[tiered_storage]`: its presence turns tiering on; every key is optional.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTieredStorage {
+    pub segment_bytes: Option<Spanned<u64>>,
+    pub local_retention_bytes: Option<Spanned<u64>>,
+    pub local_retention: Option<Spanned<DurationValue>>,
+    pub retention_bytes: Option<Spanned<u64>>,
+    pub retention: Option<Spanned<DurationValue>>,
+    pub orphan_grace: Option<Spanned<DurationValue>>,
+    pub orphan_check_interval: Option<Spanned<DurationValue>>,
+    pub upload_attempts_max: Option<Spanned<u32>>,
+    pub tier_partitions: Option<Spanned<u32>>,
+}
+
+/// `[object_store]`: the store's own behaviour, every key optional.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawObjectStore {
+    pub get_latency_median: Option<Spanned<DurationValue>>,
+    pub get_latency_sigma: Option<Spanned<f64>>,
+    pub put_latency_median: Option<Spanned<DurationValue>>,
+    pub put_latency_sigma: Option<Spanned<f64>>,
+    pub transfer_bytes_per_second: Option<Spanned<f64>>,
+    pub writes_per_second_per_prefix: Option<Spanned<f64>>,
+    pub reads_per_second_per_prefix: Option<Spanned<f64>>,
+    pub write_burst_requests: Option<Spanned<f64>>,
+    pub read_burst_requests: Option<Spanned<f64>>,
+    pub internal_error_rate: Option<Spanned<f64>>,
+    pub timeout_rate: Option<Spanned<f64>>,
+    pub reset_rate: Option<Spanned<f64>>,
+    pub multipart_threshold_bytes: Option<Spanned<u64>>,
+    pub multipart_abort_after: Option<Spanned<DurationValue>>,
 }

@@ -4,8 +4,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::values::{FaultKind, Target};
+use crate::devices::object_store::ObjectStoreConfig;
 use crate::workloads::Acks;
 use crate::world::Topology;
+use crate::world::WorldParams;
 
 #[derive(Debug, Clone)]
 pub struct ScenarioSpec {
@@ -22,6 +24,45 @@ pub struct ScenarioSpec {
     /// Fault points inside the system under test fire (see `korasim_core::buggify`).
     pub buggify: bool,
     pub swarm: Option<SwarmSpec>,
+    /// Tiered storage and its object store; `None`: off (no object store in the world).
+    pub tiered_storage: Option<TieredStorageSpec>,
+}
+
+/// `[tiered_storage]` and `[object_store]`, every default filled in (from the brokers'
+/// `TierParams` and `LogParams`, and from `ObjectStoreConfig`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TieredStorageSpec {
+    /// The partition log's `segment_bytes_max`: segments roll (and become tierable) at this
+    /// size.
+    pub segment_bytes_max: u64,
+    pub local_retention_bytes: u64,
+    pub local_retention: Duration,
+    pub retention_bytes: Option<u64>,
+    pub retention: Option<Duration>,
+    pub orphan_grace: Duration,
+    pub orphan_check_interval: Duration,
+    pub upload_attempts_max: u32,
+    pub tier_partition_count: u32,
+    pub object_store: ObjectStoreConfig,
+}
+
+impl TieredStorageSpec {
+    /// Turns tiering on in `params`: the object store's node and the brokers' tier and log
+    /// thresholds.
+    pub fn apply_to(&self, params: &mut WorldParams) {
+        params.object_store = Some(self.object_store.clone());
+        params.broker.log.segment_bytes_max = self.segment_bytes_max;
+        let tier = &mut params.broker.tier;
+        tier.enabled = true;
+        tier.local_retention_bytes = self.local_retention_bytes;
+        tier.local_retention = self.local_retention;
+        tier.retention_bytes = self.retention_bytes;
+        tier.retention = self.retention;
+        tier.orphan_grace = self.orphan_grace;
+        tier.orphan_check_interval = self.orphan_check_interval;
+        tier.upload_attempts_max = self.upload_attempts_max;
+        tier.tier_partition_count = self.tier_partition_count;
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,7 +129,10 @@ pub struct FaultAction {
     pub to: Option<Target>,
     pub one_way: bool,
     pub delay: Duration,
+    /// For `disk-slow` and `object-store-latency`.
     pub latency_multiplier: f64,
+    /// For `object-store-slowdown`: the share of requests refused.
+    pub error_rate: f64,
 }
 
 /// Faults drawn from the seed.
@@ -101,6 +145,10 @@ pub struct RandomFaultSpec {
     pub budget: FaultBudget,
     pub slow_link_delay: Duration,
     pub disk_latency_multiplier: f64,
+    /// `error_rate` of drawn `object-store-slowdown` faults.
+    pub object_store_error_rate: f64,
+    /// `latency_multiplier` of drawn `object-store-latency` faults.
+    pub object_store_latency_multiplier: f64,
 }
 
 /// Limits that keep a no-data-loss scenario honest: it never destroys every copy of anything.
@@ -131,6 +179,12 @@ pub struct ExpectSpec {
     /// fault began, stays at most this.
     pub produce_p99_max: Option<Duration>,
     pub produce_p99_grace: Duration,
+    /// After each object-store fault heals, every partition's upload backlog is down to at
+    /// most one segment within this long.
+    pub upload_backlog_drains_within: Option<Duration>,
+    /// During each object-store outage the brokers' local bytes rise, and by the end of the
+    /// run they fall well below the peak.
+    pub local_bytes_rise_and_fall: bool,
 }
 
 /// The seed also chooses the topology and the fault mix.

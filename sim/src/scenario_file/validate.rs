@@ -14,6 +14,7 @@ use super::raw::{RawFault, RawRandomFaults, RawScenario, RawTopology};
 use super::spec::*;
 use super::values::{FaultKind, Target, TARGET_FORMS};
 use crate::checkers::checker_names;
+use crate::devices::object_store::{DEFAULT_LATENCY_MULTIPLIER, DEFAULT_STORM_ERROR_RATE};
 use crate::workloads::Acks;
 use crate::world::Topology;
 
@@ -33,6 +34,18 @@ const LINGER_MAX: Duration = Duration::from_secs(1);
 const DEFAULT_PRODUCE_P99_GRACE: Duration = Duration::from_secs(60);
 const RECORD_SIZE_BYTES_MIN: usize = 16;
 const RECORD_SIZE_BYTES_MAX: usize = 1024 * 1024;
+/// Of a `disk-slow` fault that names none.
+const DEFAULT_DISK_LATENCY_MULTIPLIER: f64 = 20.0;
+const NO_TIERED_STORAGE_HINT: &str =
+    "add a [tiered_storage] table: its presence turns tiering on and adds the object store (scenarios/REFERENCE.md)";
+
+/// Which end of a fault a target names: the object store may be the far end (`to`) of a
+/// partition or slow link, never the near one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Target,
+    To,
+}
 
 /// Checks a scenario read from `file` (whose text is `text`, for locating errors).
 pub struct Validator<'a> {
@@ -41,7 +54,7 @@ pub struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn error(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
+    pub(super) fn error(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
         ScenarioError::at(self.file, self.text, Some(span), message)
     }
 
@@ -82,17 +95,19 @@ impl Validator<'_> {
             },
             None => topology.clone(),
         };
+        let tiered_storage = self.tiered_storage(&raw)?;
+        let tiered = tiered_storage.is_some();
         let faults = raw
             .faults
             .iter()
-            .map(|fault| self.fault(fault, &smallest_topology, &run))
+            .map(|fault| self.fault(fault, &smallest_topology, &run, tiered))
             .collect::<Result<Vec<_>, _>>()?;
         let random_faults = raw
             .random_faults
             .as_ref()
-            .map(|random| self.random_faults(random))
+            .map(|random| self.random_faults(random, tiered))
             .transpose()?;
-        let expect = self.expect(&raw)?;
+        let expect = self.expect(&raw, tiered)?;
         let data = self.data_workload(&raw, &topics)?;
         let swarm = match &raw.swarm {
             None => None,
@@ -149,6 +164,7 @@ impl Validator<'_> {
             expect,
             buggify: raw.buggify,
             swarm,
+            tiered_storage,
         })
     }
 
@@ -366,23 +382,55 @@ impl Validator<'_> {
         &self,
         target: &Spanned<Target>,
         kind: FaultKind,
+        end: End,
         topology: &Topology,
+        tiered: bool,
     ) -> Result<Target, ScenarioError> {
         let value = target.get_ref().clone();
-        if kind.targets_zone() != value.is_zone() {
-            let wanted = if kind.targets_zone() {
-                "a zone (\"zone:<name>\", \"zone-of-active-controller\" or \"random-zone\")"
+        let is_store = value == Target::ObjectStore;
+        let form_fits = if kind.targets_object_store() {
+            is_store
+        } else if kind.targets_zone() {
+            value.is_zone()
+        } else {
+            !value.is_zone() && (!is_store || end == End::To)
+        };
+        if !form_fits {
+            let (wanted, hint) = if kind.targets_object_store() {
+                (
+                    "the object store".to_string(),
+                    "leave `target` out (or write \"object-store\")".to_string(),
+                )
+            } else if kind.targets_zone() {
+                (
+                    "a zone (\"zone:<name>\", \"zone-of-active-controller\" or \"random-zone\")".to_string(),
+                    format!("a target is {TARGET_FORMS}"),
+                )
+            } else if is_store {
+                (
+                    "a node (the object store can only be the `to` of a partition or slow-link)".to_string(),
+                    "the object store's own faults are object-store-outage, object-store-slowdown, object-store-latency and corrupt-object".to_string(),
+                )
             } else {
-                "a node (not a zone)"
+                (
+                    "a node (not a zone)".to_string(),
+                    format!("a target is {TARGET_FORMS}"),
+                )
             };
             return Err(self
                 .error(
                     target.span(),
                     format!("fault `{kind}` needs {wanted}, got `{value}`"),
                 )
-                .with_hint(format!("a target is {TARGET_FORMS}")));
+                .with_hint(hint));
         }
         match &value {
+            Target::ObjectStore if !tiered => Err(self
+                .error(
+                    target.span(),
+                    "there is no object store: the scenario has no [tiered_storage] table",
+                )
+                .with_hint(NO_TIERED_STORAGE_HINT)),
             Target::Zone(zone) if !topology.zones.contains(zone) => Err(self
                 .error(target.span(), format!("there is no zone `{zone}`"))
                 .with_hint(format!("the zones are {:?}", topology.zones))),
@@ -404,6 +452,7 @@ impl Validator<'_> {
         fault: &Spanned<RawFault>,
         topology: &Topology,
         run: &RunSpec,
+        tiered: bool,
     ) -> Result<FaultSpec, ScenarioError> {
         let raw = fault.get_ref();
         let kind = *raw.kind.get_ref();
@@ -422,19 +471,52 @@ impl Validator<'_> {
                 .error(lasting.span(), "a fault must last longer than zero")
                 .with_hint("leave `for` out to keep the fault until the liveness phase"));
         }
-        let target = self.target(&raw.target, kind, topology)?;
-        let is_broker = matches!(&target, Target::Node(name) if name.starts_with("broker-"))
-            || target == Target::RandomBroker;
-        if kind == FaultKind::Shutdown && !is_broker {
+        if let Some(lasting) = raw.lasting.as_ref().filter(|_| kind.is_instantaneous()) {
             return Err(self
                 .error(
-                    raw.target.span(),
-                    format!("fault `shutdown` needs a broker, got `{target}`"),
+                    lasting.span(),
+                    format!("fault `{kind}` happens at one instant and takes no `for`"),
                 )
-                .with_hint("only brokers have a controlled shutdown; use `kill` for a controller"));
+                .with_hint("a corrupted byte stays corrupted: remove `for`"));
+        }
+        if kind.targets_object_store() && !tiered {
+            return Err(self
+                .error(
+                    raw.kind.span(),
+                    format!("fault `{kind}` needs the object store, but the scenario has no [tiered_storage] table"),
+                )
+                .with_hint(NO_TIERED_STORAGE_HINT));
+        }
+        let target = match &raw.target {
+            Some(target) => self.target(target, kind, End::Target, topology, tiered)?,
+            None if kind.targets_object_store() => Target::ObjectStore,
+            None => {
+                return Err(self
+                    .error(raw.kind.span(), format!("fault `{kind}` needs a `target`"))
+                    .with_hint(format!("a target is {TARGET_FORMS}")))
+            }
+        };
+        let target_span = raw
+            .target
+            .as_ref()
+            .map_or(raw.kind.span(), |target| target.span());
+        let is_broker = matches!(&target, Target::Node(name) if name.starts_with("broker-"))
+            || target == Target::RandomBroker;
+        if matches!(kind, FaultKind::Shutdown | FaultKind::LoseDisk) && !is_broker {
+            let hint = if kind == FaultKind::Shutdown {
+                "only brokers have a controlled shutdown; use `kill` for a controller"
+            } else {
+                "only a broker can be rebuilt from its replicas (Raft assumes a controller keeps its log and vote); use `kill` for a controller"
+            };
+            return Err(self
+                .error(
+                    target_span,
+                    format!("fault `{kind}` needs a broker, got `{target}`"),
+                )
+                .with_hint(hint));
         }
         let to = match (&raw.to, kind.needs_destination()) {
-            (Some(to), true) => Some(self.target(to, kind, topology)?),
+            (Some(to), true) => Some(self.target(to, kind, End::To, topology, tiered)?),
             (None, true) => {
                 return Err(self
                     .error(
@@ -450,39 +532,55 @@ impl Validator<'_> {
             }
             (None, false) => None,
         };
-        let misplaced = |key: &str, span: std::ops::Range<usize>, allowed: FaultKind| {
+        let misplaced = |key: &str, span: std::ops::Range<usize>, allowed: &str| {
             self.error(span, format!("`{key}` does not apply to fault `{kind}`"))
-                .with_hint(format!("`{key}` belongs to `{allowed}` faults"))
+                .with_hint(format!("`{key}` belongs to {allowed} faults"))
         };
         if let Some(one_way) = raw.one_way.as_ref().filter(|_| kind != FaultKind::Partition) {
-            return Err(misplaced("one_way", one_way.span(), FaultKind::Partition));
+            return Err(misplaced("one_way", one_way.span(), "`partition`"));
         }
         if let Some(delay) = raw.delay.as_ref().filter(|_| kind != FaultKind::SlowLink) {
-            return Err(misplaced("delay", delay.span(), FaultKind::SlowLink));
+            return Err(misplaced("delay", delay.span(), "`slow-link`"));
         }
-        if let Some(multiplier) = raw
-            .latency_multiplier
-            .as_ref()
-            .filter(|_| kind != FaultKind::DiskSlow)
-        {
+        let slows = matches!(kind, FaultKind::DiskSlow | FaultKind::ObjectStoreLatency);
+        if let Some(multiplier) = raw.latency_multiplier.as_ref().filter(|_| !slows) {
             return Err(misplaced(
                 "latency_multiplier",
                 multiplier.span(),
-                FaultKind::DiskSlow,
+                "`disk-slow` and `object-store-latency`",
             ));
         }
-        let latency_multiplier = match &raw.latency_multiplier {
-            Some(multiplier) if !(*multiplier.get_ref() >= 1.0 && multiplier.get_ref().is_finite()) => {
-                return Err(self
-                    .error(
-                        multiplier.span(),
-                        "latency_multiplier must be a number of at least 1",
-                    )
-                    .with_hint("20 makes the disk 20 times slower"))
-            }
-            Some(multiplier) => *multiplier.get_ref(),
-            None => 20.0,
+        if let Some(error_rate) = raw
+            .error_rate
+            .as_ref()
+            .filter(|_| kind != FaultKind::ObjectStoreSlowdown)
+        {
+            return Err(misplaced(
+                "error_rate",
+                error_rate.span(),
+                "`object-store-slowdown`",
+            ));
+        }
+        let (default_multiplier, multiplier_hint) = if kind == FaultKind::ObjectStoreLatency {
+            (
+                DEFAULT_LATENCY_MULTIPLIER,
+                "10 makes every object-store request 10 times slower",
+            )
+        } else {
+            (
+                DEFAULT_DISK_LATENCY_MULTIPLIER,
+                "20 makes the disk 20 times slower",
+            )
         };
+        let latency_multiplier = self.number(
+            &raw.latency_multiplier,
+            "latency_multiplier",
+            default_multiplier,
+            |multiplier| multiplier >= 1.0,
+            "a number of at least 1",
+            multiplier_hint,
+        )?;
+        let error_rate = self.error_rate(&raw.error_rate, "error_rate")?;
         Ok(FaultSpec {
             at,
             lasting: raw.lasting.as_ref().map(|value| value.get_ref().0),
@@ -496,15 +594,48 @@ impl Validator<'_> {
                     .as_ref()
                     .map_or(Duration::from_secs(2), |value| value.get_ref().0),
                 latency_multiplier,
+                error_rate,
             },
         })
     }
 
-    fn random_faults(&self, random: &Spanned<RawRandomFaults>) -> Result<RandomFaultSpec, ScenarioError> {
+    /// A storm's share of refused requests: above 0, at most 1.
+    fn error_rate(&self, value: &Option<Spanned<f64>>, key: &str) -> Result<f64, ScenarioError> {
+        self.number(
+            value,
+            key,
+            DEFAULT_STORM_ERROR_RATE,
+            |rate| rate > 0.0 && rate <= 1.0,
+            "a number above 0 and at most 1",
+            "0.8 answers four object-store requests in five with 503 SlowDown",
+        )
+    }
+
+    fn random_faults(
+        &self,
+        random: &Spanned<RawRandomFaults>,
+        tiered: bool,
+    ) -> Result<RandomFaultSpec, ScenarioError> {
         let raw = random.get_ref();
         let kinds = raw.kinds.get_ref().clone();
         if kinds.is_empty() {
             return Err(self.error(raw.kinds.span(), "random_faults needs at least one kind"));
+        }
+        if kinds.contains(&FaultKind::CorruptObject) {
+            return Err(self
+                .error(
+                    raw.kinds.span(),
+                    "`corrupt-object` cannot be drawn at random: a tiered segment whose local copies are gone has no other copy, so corrupting it is outside any fault budget",
+                )
+                .with_hint("corrupt an object with a fixed [[faults]] entry, in a scenario that expects the audit to catch it"));
+        }
+        if let Some(kind) = kinds.iter().find(|kind| kind.targets_object_store() && !tiered) {
+            return Err(self
+                .error(
+                    raw.kinds.span(),
+                    format!("fault `{kind}` needs the object store, but the scenario has no [tiered_storage] table"),
+                )
+                .with_hint(NO_TIERED_STORAGE_HINT));
         }
         if kinds.contains(&FaultKind::Partition) {
             return Err(self
@@ -531,18 +662,24 @@ impl Validator<'_> {
         };
         let zones_affected_max = at_least_one(&raw.zones_affected_max, "zones_affected_max", 1)?;
         let nodes_down_max = at_least_one(&raw.nodes_down_max, "nodes_down_max", 2)?;
-        let disk_latency_multiplier = match &raw.disk_latency_multiplier {
-            Some(multiplier) if !(*multiplier.get_ref() >= 1.0 && multiplier.get_ref().is_finite()) => {
-                return Err(self
-                    .error(
-                        multiplier.span(),
-                        "disk_latency_multiplier must be a number of at least 1",
-                    )
-                    .with_hint("20 makes a disk 20 times slower"))
-            }
-            Some(multiplier) => *multiplier.get_ref(),
-            None => 20.0,
-        };
+        let disk_latency_multiplier = self.number(
+            &raw.disk_latency_multiplier,
+            "disk_latency_multiplier",
+            DEFAULT_DISK_LATENCY_MULTIPLIER,
+            |multiplier| multiplier >= 1.0,
+            "a number of at least 1",
+            "20 makes a disk 20 times slower",
+        )?;
+        let object_store_latency_multiplier = self.number(
+            &raw.object_store_latency_multiplier,
+            "object_store_latency_multiplier",
+            DEFAULT_LATENCY_MULTIPLIER,
+            |multiplier| multiplier >= 1.0,
+            "a number of at least 1",
+            "10 makes every object-store request 10 times slower",
+        )?;
+        let object_store_error_rate =
+            self.error_rate(&raw.object_store_error_rate, "object_store_error_rate")?;
         Ok(RandomFaultSpec {
             kinds,
             mean_interval: raw.mean_interval.0,
@@ -556,11 +693,31 @@ impl Validator<'_> {
                 .slow_link_delay
                 .map_or(Duration::from_secs(2), |value| value.0),
             disk_latency_multiplier,
+            object_store_error_rate,
+            object_store_latency_multiplier,
         })
     }
 
-    fn expect(&self, raw: &RawScenario) -> Result<ExpectSpec, ScenarioError> {
+    fn expect(&self, raw: &RawScenario, tiered: bool) -> Result<ExpectSpec, ScenarioError> {
         let expect = &raw.expect;
+        let tiering_spans = [
+            expect
+                .upload_backlog_drains_within
+                .as_ref()
+                .map(|value| (value.span(), "upload_backlog_drains_within")),
+            expect
+                .local_bytes_rise_and_fall
+                .as_ref()
+                .map(|value| (value.span(), "local_bytes_rise_and_fall")),
+        ];
+        if let Some((span, key)) = tiering_spans.into_iter().flatten().next().filter(|_| !tiered) {
+            return Err(self
+                .error(
+                    span,
+                    format!("`{key}` judges tiered storage, but the scenario has no [tiered_storage] table"),
+                )
+                .with_hint(NO_TIERED_STORAGE_HINT));
+        }
         let checkers = match &expect.checkers {
             None => vec!["all".to_string()],
             Some(names) => {
@@ -593,6 +750,14 @@ impl Validator<'_> {
             produce_p99_grace: expect
                 .produce_p99_grace
                 .map_or(DEFAULT_PRODUCE_P99_GRACE, |value| value.0),
+            upload_backlog_drains_within: expect
+                .upload_backlog_drains_within
+                .as_ref()
+                .map(|value| value.get_ref().0),
+            local_bytes_rise_and_fall: expect
+                .local_bytes_rise_and_fall
+                .as_ref()
+                .is_some_and(|value| *value.get_ref()),
         })
     }
 }

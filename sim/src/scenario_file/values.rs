@@ -47,10 +47,20 @@ pub enum FaultKind {
     DiskSlow,
     /// The node's disk makes no progress until the fault ends.
     DiskStall,
+    /// The broker crashes and its whole disk is lost; it restarts, empty, when the fault ends.
+    LoseDisk,
+    /// The object store refuses every request (503, or no answer) until the fault ends.
+    ObjectStoreOutage,
+    /// A 503 storm: each object-store request fails with SlowDown with `error_rate`.
+    ObjectStoreSlowdown,
+    /// Every object-store request takes `latency_multiplier` times longer.
+    ObjectStoreLatency,
+    /// One byte of one stored segment object is silently changed (instantaneous).
+    CorruptObject,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 9] = [
+    pub const ALL: [FaultKind; 14] = [
         FaultKind::Kill,
         FaultKind::Shutdown,
         FaultKind::Isolate,
@@ -60,11 +70,32 @@ impl FaultKind {
         FaultKind::IsolateZone,
         FaultKind::DiskSlow,
         FaultKind::DiskStall,
+        FaultKind::LoseDisk,
+        FaultKind::ObjectStoreOutage,
+        FaultKind::ObjectStoreSlowdown,
+        FaultKind::ObjectStoreLatency,
+        FaultKind::CorruptObject,
     ];
 
     /// Whether the fault's target is a zone rather than a node.
     pub fn targets_zone(self) -> bool {
         matches!(self, FaultKind::LoseZone | FaultKind::IsolateZone)
+    }
+
+    /// Whether the fault hits the object store (and so needs tiered storage).
+    pub fn targets_object_store(self) -> bool {
+        matches!(
+            self,
+            FaultKind::ObjectStoreOutage
+                | FaultKind::ObjectStoreSlowdown
+                | FaultKind::ObjectStoreLatency
+                | FaultKind::CorruptObject
+        )
+    }
+
+    /// Whether the fault happens at one instant and has nothing to heal.
+    pub fn is_instantaneous(self) -> bool {
+        self == FaultKind::CorruptObject
     }
 
     /// Whether the fault also needs a `to` target.
@@ -85,6 +116,11 @@ impl fmt::Display for FaultKind {
             FaultKind::IsolateZone => "isolate-zone",
             FaultKind::DiskSlow => "disk-slow",
             FaultKind::DiskStall => "disk-stall",
+            FaultKind::LoseDisk => "lose-disk",
+            FaultKind::ObjectStoreOutage => "object-store-outage",
+            FaultKind::ObjectStoreSlowdown => "object-store-slowdown",
+            FaultKind::ObjectStoreLatency => "object-store-latency",
+            FaultKind::CorruptObject => "corrupt-object",
         };
         f.write_str(name)
     }
@@ -105,11 +141,15 @@ pub enum Target {
     Zone(String),
     ZoneOfActiveController,
     RandomZone,
+    /// The object store (with tiered storage on): the target of the object-store faults, and
+    /// the far end (`to`) a partition or slow link may cut or slow.
+    ObjectStore,
 }
 
 pub const TARGET_FORMS: &str =
     "a node name (\"broker-3\", \"controller-1\"), \"controllers\", \"active-controller\", \
-\"random-controller\", \"random-broker\", \"zone:<name>\", \"zone-of-active-controller\" or \"random-zone\"";
+\"random-controller\", \"random-broker\", \"zone:<name>\", \"zone-of-active-controller\", \"random-zone\" \
+or \"object-store\"";
 
 impl Target {
     pub fn is_zone(&self) -> bool {
@@ -130,6 +170,7 @@ impl<'de> Deserialize<'de> for Target {
             "random-broker" => Target::RandomBroker,
             "zone-of-active-controller" => Target::ZoneOfActiveController,
             "random-zone" => Target::RandomZone,
+            "object-store" => Target::ObjectStore,
             zone if zone.starts_with("zone:") => Target::Zone(zone["zone:".len()..].to_string()),
             node if node.starts_with("broker-") || node.starts_with("controller-") => {
                 Target::Node(node.to_string())
@@ -155,6 +196,7 @@ impl fmt::Display for Target {
             Target::Zone(zone) => write!(f, "zone:{zone}"),
             Target::ZoneOfActiveController => f.write_str("zone-of-active-controller"),
             Target::RandomZone => f.write_str("random-zone"),
+            Target::ObjectStore => f.write_str("object-store"),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::expectations::ReplayedState;
 use crate::scenario_file::{FaultAction, FaultKind, Target};
 use crate::scenarios::probes::{active_controller, entries};
-use crate::world::{Cut, Role, World};
+use crate::world::{Cut, Role, World, OBJECT_STORE_NODE};
 
 /// What one fault did, so that healing undoes exactly that.
 #[derive(Debug, Clone)]
@@ -18,6 +18,15 @@ pub enum Applied {
     Delayed(Vec<(String, String)>),
     DiskSlowed(Vec<String>),
     DiskStalled(Vec<String>),
+    /// The nodes crashed with their disks thrown away.
+    DisksLost(Vec<String>),
+    ObjectStoreOutage,
+    /// A 503 storm of this error rate.
+    ObjectStoreStorm(f64),
+    /// A latency spike of this multiplier.
+    ObjectStoreSlowed(f64),
+    /// The object corrupted, if the store held a segment to corrupt; nothing to heal.
+    ObjectCorrupted(Option<String>),
     /// The target resolved to nothing (no active controller at that moment, say).
     Nothing,
 }
@@ -68,6 +77,11 @@ fn resolve_nodes(world: &World, target: &Target) -> Vec<String> {
             .collect(),
         Target::RandomController => choose(&controllers),
         Target::RandomBroker => choose(&brokers),
+        Target::ObjectStore => world
+            .node_plan(OBJECT_STORE_NODE)
+            .map(|plan| plan.name.clone())
+            .into_iter()
+            .collect(),
         Target::Zone(_) | Target::ZoneOfActiveController | Target::RandomZone => resolve_zone(world, target)
             .map(|zone| world.nodes_in_zone(&zone))
             .unwrap_or_default(),
@@ -199,6 +213,29 @@ pub fn fire(
             targets.iter().for_each(|name| world.stall_disk(name));
             (Applied::DiskStalled(targets), Vec::new())
         }
+        // A node already down loses its disk too: it comes back empty whoever restarts it.
+        FaultKind::LoseDisk => {
+            targets.iter().for_each(|name| world.lose_disk(name));
+            (Applied::DisksLost(targets.clone()), targets)
+        }
+        // Validation keeps the store's faults out of worlds without a store.
+        _ if world.object_store().is_none() => (Applied::Nothing, Vec::new()),
+        FaultKind::ObjectStoreOutage => {
+            world.start_object_store_outage();
+            (Applied::ObjectStoreOutage, Vec::new())
+        }
+        FaultKind::ObjectStoreSlowdown => {
+            world.start_object_store_storm(action.error_rate);
+            (Applied::ObjectStoreStorm(action.error_rate), Vec::new())
+        }
+        FaultKind::ObjectStoreLatency => {
+            world.start_object_store_latency(action.latency_multiplier);
+            (Applied::ObjectStoreSlowed(action.latency_multiplier), Vec::new())
+        }
+        FaultKind::CorruptObject => {
+            let corrupted = world.corrupt_object().map(|(key, _)| key);
+            (Applied::ObjectCorrupted(corrupted), Vec::new())
+        }
     };
     let silenced: Vec<String> = silenced
         .into_iter()
@@ -233,18 +270,25 @@ fn targets_empty(applied: &Applied) -> bool {
         Applied::Killed(names)
         | Applied::ShutDown(names)
         | Applied::DiskSlowed(names)
-        | Applied::DiskStalled(names) => names.is_empty(),
+        | Applied::DiskStalled(names)
+        | Applied::DisksLost(names) => names.is_empty(),
         Applied::Delayed(pairs) => pairs.is_empty(),
         Applied::Disconnected(cut) => cut.links.is_empty(),
-        Applied::ZoneLost(_) | Applied::Nothing => false,
+        // A corruption that found no segment says so itself.
+        Applied::ZoneLost(_)
+        | Applied::ObjectStoreOutage
+        | Applied::ObjectStoreStorm(_)
+        | Applied::ObjectStoreSlowed(_)
+        | Applied::ObjectCorrupted(_)
+        | Applied::Nothing => false,
     }
 }
 
 impl FiredFault {
-    /// Nodes this fault keeps down (crashed, lost with their zone, or shut down).
+    /// Nodes this fault keeps down (crashed, lost with their zone or disk, or shut down).
     pub fn nodes_held_down(&self, world: &World) -> Vec<String> {
         match &self.applied {
-            Applied::Killed(names) | Applied::ShutDown(names) => names.clone(),
+            Applied::Killed(names) | Applied::ShutDown(names) | Applied::DisksLost(names) => names.clone(),
             Applied::ZoneLost(zone) => world.nodes_in_zone(zone),
             _ => Vec::new(),
         }
@@ -273,7 +317,7 @@ pub fn heal(world: &World, fired: &FiredFault, others: &[&FiredFault]) {
         }
     };
     match &fired.applied {
-        Applied::Killed(names) => names.iter().for_each(restart),
+        Applied::Killed(names) | Applied::DisksLost(names) => names.iter().for_each(restart),
         Applied::ShutDown(names) => {
             for name in names.iter().filter(|name| !held_down.contains(name)) {
                 world.mark_stopped(name);
@@ -291,6 +335,9 @@ pub fn heal(world: &World, fired: &FiredFault, others: &[&FiredFault]) {
             .iter()
             .filter(|name| !disks_held.contains(name))
             .for_each(|name| world.heal_disk(name)),
-        Applied::Nothing => {}
+        Applied::ObjectStoreOutage => world.end_object_store_outage(),
+        Applied::ObjectStoreStorm(error_rate) => world.end_object_store_storm(*error_rate),
+        Applied::ObjectStoreSlowed(multiplier) => world.end_object_store_latency(*multiplier),
+        Applied::ObjectCorrupted(_) | Applied::Nothing => {}
     }
 }

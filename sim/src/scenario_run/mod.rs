@@ -6,12 +6,15 @@ mod data_workload;
 mod expectations;
 mod inject;
 mod schedule;
+mod storage_sampler;
+mod tier_expectations;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use korasim_core::metadata::{ControllerRequest, ControllerResponse, PlacementError};
+use korasim_core::tier::TIER_TOPIC;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -50,6 +53,9 @@ pub fn world_params_for(spec: &ScenarioSpec, seed: u64) -> (WorldParams, Scenari
         .and_then(|data| spec.topics.iter().find(|topic| topic.name == data.topic))
     {
         params.broker.replication.min_insync_replicas = topic.min_insync_replicas;
+    }
+    if let Some(tiered) = &spec.tiered_storage {
+        tiered.apply_to(&mut params);
     }
     let mut spec = spec.clone();
     if let (Some(swarm), Some(random_faults)) = (&spec.swarm, spec.random_faults.as_mut()) {
@@ -93,6 +99,13 @@ pub async fn execute(world: World, spec: ScenarioSpec) -> Result<(), String> {
         )
         .await?;
         topics.push((topic.name.clone(), topic.partitions));
+    }
+    let tier = &world.params().broker.tier;
+    if tier.enabled {
+        // Kafka creates its internal topics when first needed; here the operator does, before
+        // any segment can roll.
+        create_topic(&world, TIER_TOPIC, tier.tier_partition_count, 3, startup).await?;
+        storage_sampler::start(&world);
     }
     let workload = match &spec.workload.data {
         Some(data) => Some(data_workload::start(&world, data).await?),
@@ -154,6 +167,12 @@ pub async fn execute(world: World, spec: ScenarioSpec) -> Result<(), String> {
                 within,
             ));
         }
+        failures.extend(tier_expectations::judge(
+            &spec.expect,
+            &fired,
+            safety_ended,
+            trace.entries(),
+        ));
         if spec.expect.converge {
             let problems = ReplayedState::from_trace(trace.entries()).unconverged(&brokers);
             if !problems.is_empty() {
@@ -321,5 +340,5 @@ fn start_topic_churn(world: &World, spec: &ScenarioSpec) -> TopicChurn {
 
 /// Whether a fault kind can take a node out of service (used by reports to draw bands).
 pub fn silences_nodes(kind: FaultKind) -> bool {
-    !matches!(kind, FaultKind::SlowLink | FaultKind::DiskSlow)
+    !matches!(kind, FaultKind::SlowLink | FaultKind::DiskSlow) && !kind.targets_object_store()
 }

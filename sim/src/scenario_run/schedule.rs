@@ -115,8 +115,14 @@ fn random_action(
             (Target::Zone(zone.clone()), None)
         }
         // A controller ignores a shutdown request the way it ignores any signal: only brokers
-        // have a controlled shutdown.
-        FaultKind::Shutdown => (pick(&brokers, random), None),
+        // have a controlled shutdown. Only a broker's disk may be lost: a controller's Raft
+        // log and vote must survive.
+        FaultKind::Shutdown | FaultKind::LoseDisk => (pick(&brokers, random), None),
+        // The store's faults have one target; `corrupt-object` is never drawn (see validate.rs).
+        FaultKind::ObjectStoreOutage
+        | FaultKind::ObjectStoreSlowdown
+        | FaultKind::ObjectStoreLatency
+        | FaultKind::CorruptObject => (Target::ObjectStore, None),
         FaultKind::SlowLink => {
             let from = pick(&servers, random);
             let mut to = pick(&servers, random);
@@ -133,7 +139,12 @@ fn random_action(
         to,
         one_way: false,
         delay: spec.slow_link_delay,
-        latency_multiplier: spec.disk_latency_multiplier,
+        latency_multiplier: if kind == FaultKind::ObjectStoreLatency {
+            spec.object_store_latency_multiplier
+        } else {
+            spec.disk_latency_multiplier
+        },
+        error_rate: spec.object_store_error_rate,
     }
 }
 
@@ -161,6 +172,9 @@ fn footprint(action: &FaultAction, topology: &Topology) -> Footprint {
                 footprint.nodes_down.insert(name.clone());
             }
         }
+        // The object store is a regional service outside every zone, and its outages, storms
+        // and slowness destroy no copy of anything: they cost the budget nothing.
+        Target::ObjectStore => {}
         _ => {}
     }
     footprint

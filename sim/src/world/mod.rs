@@ -4,6 +4,7 @@
 
 mod network;
 mod nodes;
+mod object_store_faults;
 mod topology;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,11 +22,13 @@ use rand_chacha::ChaCha8Rng;
 
 pub use network::{LinkDelays, SimTransport};
 pub use topology::{
-    NodePlan, Role, Topology, BROKER_PORT, CLIENT_NODE, CLIENT_PORT, CLIENT_ZONE, CONTROLLER_PORT,
+    object_store_plan, NodePlan, Role, Topology, BROKER_PORT, CLIENT_NODE, CLIENT_PORT, CLIENT_ZONE,
+    CONTROLLER_PORT, OBJECT_STORE_NODE, OBJECT_STORE_PORT, OBJECT_STORE_ZONE,
 };
 
 use crate::checkers::history::HistoryViolation;
 use crate::devices::disk::{DiskConfig, SimDisk};
+use crate::devices::object_store::{ObjectStoreConfig, SimObjectStore};
 use crate::faults::FaultEvent;
 use crate::trace::{SharedTrace, TraceKind};
 use crate::workloads::{History, SharedHistory};
@@ -39,6 +42,10 @@ pub struct WorldParams {
     pub disk: DiskConfig,
     /// Chance that a crash leaves a torn final write in a file.
     pub torn_write_probability: f64,
+    /// Tiered storage: `Some` adds the object store's node (`object-store-1`, outside every
+    /// zone) with this model, gives every broker its address and turns tiering on in
+    /// `broker.tier`. `None` (the default) adds nothing.
+    pub object_store: Option<ObjectStoreConfig>,
 }
 
 impl Default for WorldParams {
@@ -49,6 +56,7 @@ impl Default for WorldParams {
             broker: BrokerParams::default(),
             disk: DiskConfig::cloud_volume(),
             torn_write_probability: 0.5,
+            object_store: None,
         }
     }
 }
@@ -83,6 +91,7 @@ struct WorldState {
     random: Mutex<ChaCha8Rng>,
     admin: Arc<Mutex<Option<Arc<ControllerClient>>>>,
     client_rpc: Arc<Mutex<Option<Arc<Rpc>>>>,
+    object_store: Option<Arc<SimObjectStore>>,
     /// What the workload's clients did, and what the oracle found in it.
     history: SharedHistory,
     history_violations: Mutex<Vec<HistoryViolation>>,
@@ -97,8 +106,15 @@ pub struct World {
 impl World {
     /// Builds and starts every node. Must run inside a madsim runtime; all randomness is drawn
     /// from that runtime's seed.
-    pub fn build(params: WorldParams, trace: SharedTrace) -> World {
+    pub fn build(mut params: WorldParams, trace: SharedTrace) -> World {
         let handle = Handle::current();
+        let store_plan = params
+            .object_store
+            .as_ref()
+            .map(|_| topology::object_store_plan());
+        if store_plan.is_some() {
+            params.broker.tier.enabled = true;
+        }
         let mut random = ChaCha8Rng::seed_from_u64(madsim::rand::thread_rng().gen());
         let delays = Arc::new(LinkDelays::default());
         let admin = Arc::new(Mutex::new(None));
@@ -131,6 +147,8 @@ impl World {
                 broker_params: params.broker.clone(),
                 admin: admin.clone(),
                 client_rpc: client_rpc.clone(),
+                object_store_address: store_plan.as_ref().map(|plan| plan.address),
+                object_store: None,
             };
             let node = nodes::start_node(&handle, context);
             nodes.insert(
@@ -142,6 +160,42 @@ impl World {
                 },
             );
         }
+        // The store's node comes last and draws its seed last, so that a world without one
+        // creates and seeds every other node exactly as before.
+        let object_store = match (&params.object_store, store_plan) {
+            (Some(config), Some(plan)) => {
+                let store = Arc::new(SimObjectStore::new(
+                    &plan.name,
+                    config.clone(),
+                    random.gen(),
+                    trace.clone(),
+                ));
+                let context = nodes::NodeContext {
+                    plan: plan.clone(),
+                    disk: None,
+                    trace: trace.clone(),
+                    delays: delays.clone(),
+                    controllers: controllers.clone(),
+                    controller_params: params.controller.clone(),
+                    broker_params: params.broker.clone(),
+                    admin: admin.clone(),
+                    client_rpc: client_rpc.clone(),
+                    object_store_address: Some(plan.address),
+                    object_store: Some(store.clone()),
+                };
+                let node = nodes::start_node(&handle, context);
+                nodes.insert(
+                    plan.name.clone(),
+                    SimNode {
+                        plan,
+                        handle: node,
+                        disk: None,
+                    },
+                );
+                Some(store)
+            }
+            _ => None,
+        };
         World {
             state: Arc::new(WorldState {
                 handle,
@@ -154,6 +208,7 @@ impl World {
                 random: Mutex::new(random),
                 admin,
                 client_rpc,
+                object_store,
                 history: History::shared(),
                 history_violations: Mutex::new(Vec::new()),
             }),
@@ -168,6 +223,9 @@ impl World {
             if let Some(disk) = &node.disk {
                 disk.discard_everything();
             }
+        }
+        if let Some(store) = &self.state.object_store {
+            store.release_memory();
         }
     }
 
@@ -286,6 +344,20 @@ impl World {
         self.state.handle.kill(node.handle.id());
         if let Some(disk) = &node.disk {
             disk.crash(self.state.params.torn_write_probability);
+        }
+    }
+
+    /// Crashes a node and throws its whole disk away, synced data included (a failed volume
+    /// replaced by an empty one). The node stays down until [`World::restart`] (a scenario's
+    /// `lose-disk` fault restarts it when the fault ends): it then comes back with an empty
+    /// disk.
+    pub fn lose_disk(&self, name: &str) {
+        self.fault(FaultEvent::DiskLost {
+            node: name.to_string(),
+        });
+        self.kill(name);
+        if let Some(disk) = &self.node(name).disk {
+            disk.discard_everything();
         }
     }
 
@@ -491,9 +563,11 @@ impl World {
         }
     }
 
-    /// Restarts every node that is down and removes every network fault and disk fault.
+    /// Restarts every node that is down and removes every network, disk and object-store
+    /// fault.
     pub fn heal_everything(&self) {
         self.heal_network();
+        self.heal_object_store();
         for name in self.node_names() {
             if let Some(disk) = self.disk(&name) {
                 if disk.is_stalled() || disk.latency_multiplier() != 1.0 {

@@ -13,6 +13,7 @@ use madsim::runtime::{Handle, NodeHandle};
 use super::network::{LinkDelays, SimTransport};
 use super::topology::{NodePlan, Role};
 use crate::devices::disk::SimDisk;
+use crate::devices::object_store::{start_service, SimObjectStore};
 use crate::trace::{NodeObserver, SharedTrace, TraceKind};
 
 /// Everything a node needs to start, cloned into its init closure.
@@ -27,6 +28,10 @@ pub(super) struct NodeContext {
     pub broker_params: BrokerParams,
     pub admin: Arc<Mutex<Option<Arc<ControllerClient>>>>,
     pub client_rpc: Arc<Mutex<Option<Arc<Rpc>>>>,
+    /// Where brokers reach the object store (`None`: tiered storage is off).
+    pub object_store_address: Option<Address>,
+    /// The store itself, on the object store's node only.
+    pub object_store: Option<Arc<SimObjectStore>>,
 }
 
 impl NodeContext {
@@ -68,7 +73,7 @@ impl NodeContext {
                     zone: self.plan.zone.clone(),
                     controllers: self.controllers.values().copied().collect(),
                     params: self.broker_params.clone(),
-                    object_store: None,
+                    object_store: self.object_store_address,
                 };
                 let disk = self.disk.clone().expect("brokers have a disk");
                 Broker::run(config, disk, transport, self.observer()).await;
@@ -85,6 +90,15 @@ impl NodeContext {
                 let client =
                     ControllerClient::new(rpc, controllers, self.broker_params.controller_request_timeout);
                 *self.admin.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(client));
+                std::future::pending::<()>().await
+            }
+            Role::ObjectStore => {
+                let store = self
+                    .object_store
+                    .clone()
+                    .expect("the object store's node has the store");
+                // The service's tasks do the work; this task keeps the node's main future alive.
+                let _rpc = start_service(transport, store);
                 std::future::pending::<()>().await
             }
         }

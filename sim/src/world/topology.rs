@@ -11,6 +11,12 @@ pub const CLIENT_PORT: u16 = 9000;
 pub const CLIENT_NODE: &str = "client-1";
 /// The client node's zone: not one of the region's availability zones.
 pub const CLIENT_ZONE: &str = "clients";
+/// The object store (with tiered storage on): a regional service, outside every
+/// availability zone, so that losing a zone never takes it down.
+pub const OBJECT_STORE_NODE: &str = "object-store-1";
+pub const OBJECT_STORE_ZONE: &str = "object-store";
+/// HTTPS, as S3's endpoint.
+pub const OBJECT_STORE_PORT: u16 = 9443;
 
 /// How many of what, where. One controller per zone; brokers spread evenly over zones.
 #[derive(Debug, Clone)]
@@ -34,6 +40,7 @@ pub enum Role {
     Controller(ControllerId),
     Broker(BrokerId),
     Client,
+    ObjectStore,
 }
 
 /// One planned node.
@@ -79,6 +86,17 @@ impl Topology {
             address: SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 100, 3, 1)), CLIENT_PORT),
         });
         plans
+    }
+}
+
+/// The object store's node: not part of [`Topology::nodes`], which lays out the region's
+/// own nodes; the world adds it when tiered storage is on.
+pub fn object_store_plan() -> NodePlan {
+    NodePlan {
+        name: OBJECT_STORE_NODE.to_string(),
+        role: Role::ObjectStore,
+        zone: OBJECT_STORE_ZONE.to_string(),
+        address: SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 200, 1, 1)), OBJECT_STORE_PORT),
     }
 }
 

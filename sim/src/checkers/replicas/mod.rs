@@ -163,13 +163,14 @@ mod tests {
         assert_eq!(names, expected);
         let all = checker_names();
         assert!(expected.iter().all(|name| all.contains(name)), "{all:?}");
-        let chosen = checkers_named(&["high-watermark-monotonic".to_string()], BTreeMap::new());
+        let tier = korasim_core::tier::TierParams::default();
+        let chosen = checkers_named(&["high-watermark-monotonic".to_string()], BTreeMap::new(), &tier);
         assert_eq!(
             chosen.iter().map(|checker| checker.name()).collect::<Vec<_>>(),
             ["high-watermark-monotonic"]
         );
         assert_eq!(
-            checkers_named(&["all".to_string()], BTreeMap::new()).len(),
+            checkers_named(&["all".to_string()], BTreeMap::new(), &tier).len(),
             all.len()
         );
     }

@@ -15,7 +15,8 @@ pub enum StoreEvent {
     },
     /// An object was removed.
     Delete { key: String },
-    /// Silent corruption: the byte at `byte_index` of the stored object was changed.
+    /// Silent corruption: the byte at `byte_index` of the stored object was inverted (every
+    /// bit of it flipped), its size and metadata unchanged.
     Corrupted { key: String, byte_index: u64 },
     /// A multipart upload was left incomplete: its parts take `bytes` of storage but no
     /// object is visible under `key`.

@@ -60,6 +60,17 @@ impl ReplicaManager {
                 let record = self.tier_record(partition, leader_epoch, started);
                 self.publish_tier_record(tiering, partition, generation, record)
                     .await?;
+                // Applied is not accepted: a newer leader's InitLeader may have fenced the
+                // record, and then the segment is still served and must not be deleted.
+                let accepted = tiering
+                    .partition_state(&partition.topic, partition.partition)
+                    .segments()
+                    .any(|segment| {
+                        segment.object_id == object_id && segment.state == SegmentState::DeleteStarted
+                    });
+                if !accepted {
+                    return Some(true);
+                }
                 object_id
             }
         };
