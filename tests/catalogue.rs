@@ -50,6 +50,7 @@ catalogue_tests! {
     leader_isolated_after_isr_shrink => "leader-isolated-after-isr-shrink", 2;
     slow_follower => "slow-follower", 1;
     steady_state => "steady-state", 1;
+    storage_stall => "storage-stall", 2;
     zone_loss_data => "zone-loss-data", 2;
     tier_broker_loses_disk => "tier-broker-loses-disk", 1;
     tier_leader_change_during_upload => "tier-leader-change-during-upload", 1;

@@ -165,6 +165,17 @@ pub enum Event {
         from_cache: bool,
         latency_ms: u64,
     },
+    /// This broker's storage manager found an operation unfinished past its stall timeout:
+    /// the broker restarts.
+    StorageStalled {
+        broker: BrokerId,
+        oldest_operation_ms: u64,
+        operations_in_flight: u64,
+        operations_completed: u64,
+    },
+    /// This broker's storage completed its first probe in this life of the broker: from now
+    /// on its heartbeats say its storage is healthy.
+    StorageHealthy { broker: BrokerId },
 }
 
 /// Receives a node's events.

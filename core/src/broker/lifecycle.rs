@@ -7,11 +7,12 @@ use super::controller_client::ControllerClient;
 use super::metadata_follower::{fetch_once, BrokerMetadata};
 use super::params::BrokerParams;
 use super::replica_manager::{DataPlaneHandler, ReplicaManager};
+use super::storage_health::StorageHealth;
 use crate::metadata::{BrokerId, ControllerRequest, ControllerResponse, MetadataImage};
 use crate::net::{Address, Rpc, RpcParams, Transport};
 use crate::object_store::NetworkObjectStore;
 use crate::observe::{Event, SharedObserver};
-use crate::storage::Disk;
+use crate::storage::{Disk, MonitoredDisk};
 
 /// Who a broker is and where the controllers are.
 #[derive(Debug, Clone)]
@@ -24,6 +25,16 @@ pub struct BrokerConfig {
     pub object_store: Option<Address>,
 }
 
+/// Why [`Broker::run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerExit {
+    /// A controlled shutdown completed (or was abandoned after its timeout).
+    ShutDown,
+    /// The storage health manager found storage making no progress: whatever runs the
+    /// broker must start its process again.
+    StorageRestart,
+}
+
 /// A running broker.
 pub struct Broker {
     config: BrokerConfig,
@@ -32,6 +43,7 @@ pub struct Broker {
     observer: SharedObserver,
     address: Address,
     replicas: Arc<ReplicaManager>,
+    storage: Arc<StorageHealth>,
 }
 
 enum HeartbeatOutcome {
@@ -40,14 +52,23 @@ enum HeartbeatOutcome {
 }
 
 impl Broker {
-    /// Runs the broker until it has completed a controlled shutdown (after a ctrl-c).
+    /// Runs the broker until it has completed a controlled shutdown (after a ctrl-c), or
+    /// until its storage health manager asks for a restart.
     pub async fn run(
         config: BrokerConfig,
         disk: Arc<dyn Disk>,
         transport: Arc<dyn Transport>,
         observer: SharedObserver,
-    ) {
+    ) -> BrokerExit {
         let address = transport.local_address();
+        let monitored = Arc::new(MonitoredDisk::new(disk));
+        let storage = StorageHealth::start(
+            config.id,
+            monitored.clone(),
+            config.params.storage_health.clone(),
+            observer.clone(),
+        );
+        let disk: Arc<dyn Disk> = monitored;
         let metadata: BrokerMetadata = Arc::new(Mutex::new(MetadataImage::default()));
         let replicas = ReplicaManager::new(config.id, disk, config.params.clone(), observer.clone());
         let handler = Arc::new(DataPlaneHandler {
@@ -76,10 +97,11 @@ impl Broker {
             observer,
             address,
             replicas,
+            storage,
         });
         let follower = broker.clone();
         tokio::spawn(async move { follower.follow_metadata().await });
-        broker.serve_until_shutdown().await;
+        broker.serve_until_shutdown().await
     }
 
     async fn follow_metadata(&self) {
@@ -139,6 +161,7 @@ impl Broker {
             broker: self.config.id,
             epoch,
             metadata_offset: self.metadata_offset(),
+            storage_healthy: self.storage.is_healthy(),
         };
         match self.client.send(&request).await {
             Some(ControllerResponse::Heartbeat(reply)) if reply.stale_epoch => {
@@ -148,12 +171,14 @@ impl Broker {
         }
     }
 
-    async fn serve_until_shutdown(&self) {
+    async fn serve_until_shutdown(&self) -> BrokerExit {
         let mut epoch = self.register().await;
         let mut shutdown_requested = std::pin::pin!(tokio::signal::ctrl_c());
+        let mut storage_restart = std::pin::pin!(self.storage.restart_requested());
         loop {
             tokio::select! {
                 biased;
+                _ = &mut storage_restart => return BrokerExit::StorageRestart,
                 _ = &mut shutdown_requested => break,
                 _ = tokio::time::sleep(self.config.params.heartbeat_interval) => {
                     if let HeartbeatOutcome::MustReregister = self.heartbeat(epoch).await {
@@ -163,6 +188,7 @@ impl Broker {
             }
         }
         self.controlled_shutdown(epoch).await;
+        BrokerExit::ShutDown
     }
 
     async fn controlled_shutdown(&self, epoch: u64) {

@@ -10,8 +10,10 @@ mod metadata_follower;
 mod params;
 mod replica_manager;
 pub mod replication;
+mod storage_health;
 
 pub use controller_client::ControllerClient;
-pub use lifecycle::{Broker, BrokerConfig};
+pub use lifecycle::{Broker, BrokerConfig, BrokerExit};
 pub use params::BrokerParams;
 pub use replica_manager::{DataPlaneHandler, ReplicaManager};
+pub use storage_health::{StorageHealth, StorageHealthParams};

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::log::LogParams;
 use super::replication::ReplicationParams;
+use super::storage_health::StorageHealthParams;
 use crate::tier::TierParams;
 
 #[derive(Debug, Clone)]
@@ -53,6 +54,8 @@ pub struct BrokerParams {
     pub request_queue_max: usize,
     /// Tiered storage (off unless the broker is given an object store and this says so).
     pub tier: TierParams,
+    /// When the storage health manager restarts the broker.
+    pub storage_health: StorageHealthParams,
 }
 
 impl Default for BrokerParams {
@@ -74,6 +77,7 @@ impl Default for BrokerParams {
             request_workers: 64,
             request_queue_max: 500,
             tier: TierParams::default(),
+            storage_health: StorageHealthParams::default(),
         }
     }
 }

@@ -30,6 +30,9 @@ pub enum ControllerRequest {
         broker: BrokerId,
         epoch: u64,
         metadata_offset: Option<u64>,
+        /// The broker's storage completed a write in this life (see the storage health
+        /// manager); a broker whose storage is not healthy is not unfenced.
+        storage_healthy: bool,
     },
     /// Metadata batches after `after_offset` (all of them when `None`).
     FetchMetadata {

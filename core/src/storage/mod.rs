@@ -6,8 +6,10 @@
 //! Code in `core/` must be correct under that contract, because the simulated disk in `sim/`
 //! enforces it to the letter (a crash drops every unsynced byte).
 
+mod monitored_disk;
 mod record_file;
 
+pub use monitored_disk::{MonitoredDisk, StorageProgress};
 pub use record_file::{RecordFile, RecordFileError, Recovery};
 
 use async_trait::async_trait;

@@ -117,6 +117,7 @@ pub struct RawExpect {
     pub produce_p99_grace: Option<DurationValue>,
     pub upload_backlog_drains_within: Option<Spanned<DurationValue>>,
     pub local_bytes_rise_and_fall: Option<Spanned<bool>>,
+    pub stalled_broker_restarted_within: Option<DurationValue>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -185,6 +185,9 @@ pub struct ExpectSpec {
     /// During each object-store outage the brokers' local bytes rise, and by the end of the
     /// run they fall well below the peak.
     pub local_bytes_rise_and_fall: bool,
+    /// A broker whose disk stalls is restarted by its storage health manager within this
+    /// long, and stays fenced and out of every ISR until the stall ends.
+    pub stalled_broker_restarted_within: Option<Duration>,
 }
 
 /// The seed also chooses the topology and the fault mix.

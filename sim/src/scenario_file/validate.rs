@@ -758,6 +758,7 @@ impl Validator<'_> {
                 .local_bytes_rise_and_fall
                 .as_ref()
                 .is_some_and(|value| *value.get_ref()),
+            stalled_broker_restarted_within: expect.stalled_broker_restarted_within.map(|value| value.0),
         })
     }
 }

@@ -4,6 +4,7 @@
 mod data_expectations;
 mod data_workload;
 mod expectations;
+mod health_expectations;
 mod inject;
 mod schedule;
 mod storage_sampler;
@@ -165,6 +166,14 @@ pub async fn execute(world: World, spec: ScenarioSpec) -> Result<(), String> {
                 &fired,
                 trace.entries(),
                 within,
+            ));
+        }
+        if let Some(within) = spec.expect.stalled_broker_restarted_within {
+            failures.extend(health_expectations::stalled_brokers_restarted(
+                &fired,
+                trace.entries(),
+                within,
+                safety_ended,
             ));
         }
         failures.extend(tier_expectations::judge(

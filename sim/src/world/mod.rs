@@ -127,6 +127,7 @@ impl World {
                 _ => None,
             })
             .collect();
+        let (restart_sender, restart_requests) = tokio::sync::mpsc::unbounded_channel();
         let mut nodes = BTreeMap::new();
         for plan in plans {
             let disk = match plan.role {
@@ -149,6 +150,7 @@ impl World {
                 client_rpc: client_rpc.clone(),
                 object_store_address: store_plan.as_ref().map(|plan| plan.address),
                 object_store: None,
+                restart_requests: restart_sender.clone(),
             };
             let node = nodes::start_node(&handle, context);
             nodes.insert(
@@ -182,6 +184,7 @@ impl World {
                     client_rpc: client_rpc.clone(),
                     object_store_address: Some(plan.address),
                     object_store: Some(store.clone()),
+                    restart_requests: restart_sender.clone(),
                 };
                 let node = nodes::start_node(&handle, context);
                 nodes.insert(
@@ -196,7 +199,7 @@ impl World {
             }
             _ => None,
         };
-        World {
+        let world = World {
             state: Arc::new(WorldState {
                 handle,
                 params,
@@ -212,7 +215,29 @@ impl World {
                 history: History::shared(),
                 history_violations: Mutex::new(Vec::new()),
             }),
-        }
+        };
+        world.supervise(restart_requests);
+        world
+    }
+
+    /// Starts again every node whose process asked for it (a broker whose storage health
+    /// manager found storage stuck), as a pod's restart policy would. A process restart is
+    /// not a crash: the operating system keeps what was written, synced or not.
+    fn supervise(&self, mut requests: tokio::sync::mpsc::UnboundedReceiver<String>) {
+        let world = self.clone();
+        madsim::task::spawn(async move {
+            while let Some(name) = requests.recv().await {
+                if world.is_down(&name) {
+                    continue;
+                }
+                world.note(format!(
+                    "{name}'s process exited asking for a restart; started again"
+                ));
+                let id = world.node(&name).handle.id();
+                world.state.handle.kill(id);
+                world.state.handle.restart(id);
+            }
+        });
     }
 
     /// Frees what the run's nodes hold (disk contents) once the run is over. The simulator

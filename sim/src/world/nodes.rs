@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use korasim_core::broker::{Broker, BrokerConfig, BrokerParams, ControllerClient};
+use korasim_core::broker::{Broker, BrokerConfig, BrokerExit, BrokerParams, ControllerClient};
 use korasim_core::metadata::{Controller, ControllerConfig, ControllerId, ControllerParams};
 use korasim_core::net::{Address, Rpc};
 use korasim_core::observe::SharedObserver;
@@ -32,6 +32,9 @@ pub(super) struct NodeContext {
     pub object_store_address: Option<Address>,
     /// The store itself, on the object store's node only.
     pub object_store: Option<Arc<SimObjectStore>>,
+    /// Where a broker asks for its process to be started again (its storage health manager
+    /// wants a restart); the world's supervisor does it.
+    pub restart_requests: tokio::sync::mpsc::UnboundedSender<String>,
 }
 
 impl NodeContext {
@@ -76,7 +79,10 @@ impl NodeContext {
                     object_store: self.object_store_address,
                 };
                 let disk = self.disk.clone().expect("brokers have a disk");
-                Broker::run(config, disk, transport, self.observer()).await;
+                if Broker::run(config, disk, transport, self.observer()).await == BrokerExit::StorageRestart {
+                    // The process exits; the supervisor starts it again.
+                    let _ = self.restart_requests.send(self.plan.name.clone());
+                }
                 // After a controlled shutdown the broker idles until the world stops it.
                 std::future::pending::<()>().await
             }

@@ -81,7 +81,8 @@ impl ControllerService {
                 broker,
                 epoch,
                 metadata_offset,
-            } => self.heartbeat(broker, epoch, metadata_offset),
+                storage_healthy,
+            } => self.heartbeat(broker, epoch, metadata_offset, storage_healthy),
             ControllerRequest::FetchMetadata { after_offset } => self.fetch_metadata(after_offset),
             ControllerRequest::CreateTopic {
                 name,
@@ -106,7 +107,13 @@ impl ControllerService {
         }
     }
 
-    fn heartbeat(&self, broker: u32, epoch: u64, metadata_offset: Option<u64>) -> ControllerResponse {
+    fn heartbeat(
+        &self,
+        broker: u32,
+        epoch: u64,
+        metadata_offset: Option<u64>,
+        storage_healthy: bool,
+    ) -> ControllerResponse {
         let shared = self
             .shared
             .lock()
@@ -127,7 +134,9 @@ impl ControllerService {
         self.sessions.heartbeat(broker, Instant::now());
         let caught_up = metadata_offset.is_some_and(|offset| offset >= state.registration_offset);
         let shut_down = state.fence_reason == Some(FenceReason::ControlledShutdown);
-        if state.fenced && caught_up && !shut_down {
+        // A broker that cannot write would join ISRs it cannot keep up with (and lead
+        // partitions it cannot append to): it stays fenced until its storage is healthy.
+        if state.fenced && caught_up && !shut_down && storage_healthy {
             // Unfencing needs a commit; it happens in the proposer, and this heartbeat's answer
             // still says fenced. A full queue just means the next heartbeat asks again.
             let _ = self.commands.try_send(Command::Unfence { broker, epoch });

@@ -1,0 +1,256 @@
+//! Expectations about the storage health manager, judged from the trace: a broker whose
+//! storage stalls is restarted in time, and from then until its storage recovers it is
+//! neither unfenced nor let into any ISR.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use korasim_core::metadata::MetadataRecord;
+use korasim_core::observe::Event;
+
+use super::inject::FiredFault;
+use crate::checkers::log_replay::LogReplay;
+use crate::scenario_file::FaultKind;
+use crate::trace::{TraceEntry, TraceKind};
+
+/// For every `disk-stall` fault on a broker that lasts at least `within`: the broker's
+/// storage health manager reports the stall (and the broker restarts) within `within` of
+/// the fault's start, and the restarted broker registers again within that time; from then until the fault heals (`safety_ended` for a fault
+/// without its own end) the metadata log neither unfences the broker nor adds it to an ISR.
+pub fn stalled_brokers_restarted(
+    fired: &[FiredFault],
+    trace: &[TraceEntry],
+    within: Duration,
+    safety_ended: Duration,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    for fault in fired
+        .iter()
+        .filter(|fault| fault.action.kind == FaultKind::DiskStall)
+    {
+        let healed_at = fault.heal_at.unwrap_or(safety_ended);
+        if healed_at < fault.at + within {
+            continue;
+        }
+        for node in &fault.affected {
+            let Some(broker) = node.strip_prefix("broker-").and_then(|id| id.parse::<u32>().ok()) else {
+                continue;
+            };
+            failures.extend(judge_stalled_broker(trace, broker, fault.at, healed_at, within));
+        }
+    }
+    failures
+}
+
+/// The expectation for one broker whose disk stalled at `fault_at` until `healed_at`.
+fn judge_stalled_broker(
+    trace: &[TraceEntry],
+    broker: u32,
+    fault_at: Duration,
+    healed_at: Duration,
+    within: Duration,
+) -> Vec<String> {
+    // The stall report alone is not the restart: the restarted process registers
+    // again, with a new broker epoch.
+    let stalled_at = trace.iter().find_map(|entry| match &entry.kind {
+        TraceKind::Node(Event::StorageStalled { broker: stalled, .. })
+            if *stalled == broker && entry.at >= fault_at =>
+        {
+            Some(entry.at)
+        }
+        _ => None,
+    });
+    let restarted_at = stalled_at.and_then(|stalled_at| {
+        trace.iter().find_map(|entry| match &entry.kind {
+            TraceKind::Node(Event::BrokerRegistered {
+                broker: registered, ..
+            }) if *registered == broker && entry.at >= stalled_at => Some(entry.at),
+            _ => None,
+        })
+    });
+    let Some(restarted_at) = restarted_at.filter(|at| *at <= fault_at + within) else {
+        let what = match (stalled_at, restarted_at) {
+            (None, _) => "its storage health manager never reported the stall".to_string(),
+            (Some(stalled_at), None) => format!(
+                "its storage health manager reported the stall at {:.3}s but the broker never registered again (no restart)",
+                stalled_at.as_secs_f64()
+            ),
+            (Some(_), Some(at)) => format!("it registered again only at {:.3}s", at.as_secs_f64()),
+        };
+        return vec![format!(
+            "broker-{broker}'s disk stalled at {:.3}s, but it was not restarted within {within:?}: {what}",
+            fault_at.as_secs_f64(),
+        )];
+    };
+    admitted_while_stalled(trace, broker, restarted_at, healed_at)
+}
+
+/// Unfencings of `broker`, and ISRs it newly joined, between `from` and `until`.
+fn admitted_while_stalled(trace: &[TraceEntry], broker: u32, from: Duration, until: Duration) -> Vec<String> {
+    let mut replay = LogReplay::default();
+    let mut isr_members: BTreeMap<(String, u32), BTreeSet<u32>> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for entry in trace.iter().take_while(|entry| entry.at <= until) {
+        let Some(batch) = replay.next_batch(entry) else {
+            continue;
+        };
+        let during = entry.at > from;
+        for record in batch.records {
+            match record {
+                MetadataRecord::UnfenceBroker { broker: unfenced, .. } if *unfenced == broker && during => {
+                    failures.push(format!(
+                        "broker-{broker} was unfenced at {:.3}s while its storage was still stalled (restarted at {:.3}s, disk healed at {:.3}s)",
+                        entry.at.as_secs_f64(),
+                        from.as_secs_f64(),
+                        until.as_secs_f64()
+                    ));
+                }
+                MetadataRecord::PartitionState(state) => {
+                    let key = (state.topic.clone(), state.partition);
+                    let was_in = isr_members.get(&key).is_some_and(|isr| isr.contains(&broker));
+                    let is_in = state.isr.contains(&broker);
+                    if during && is_in && !was_in {
+                        failures.push(format!(
+                            "broker-{broker} joined the ISR of {}-{} at {:.3}s while its storage was still stalled",
+                            state.topic,
+                            state.partition,
+                            entry.at.as_secs_f64()
+                        ));
+                    }
+                    isr_members.insert(key, state.isr.iter().copied().collect());
+                }
+                _ => {}
+            }
+        }
+    }
+    failures
+}
+
+#[cfg(test)]
+mod tests {
+    use korasim_core::metadata::PartitionState;
+
+    use super::*;
+
+    fn at(seconds: u64, node: &str, kind: TraceKind) -> TraceEntry {
+        TraceEntry {
+            at: Duration::from_secs(seconds),
+            node: node.to_string(),
+            kind,
+        }
+    }
+
+    fn stalled(seconds: u64) -> TraceEntry {
+        at(
+            seconds,
+            "broker-2",
+            TraceKind::Node(Event::StorageStalled {
+                broker: 2,
+                oldest_operation_ms: 10_000,
+                operations_in_flight: 3,
+                operations_completed: 100,
+            }),
+        )
+    }
+
+    fn registered(seconds: u64, epoch: u64) -> TraceEntry {
+        at(
+            seconds,
+            "broker-2",
+            TraceKind::Node(Event::BrokerRegistered { broker: 2, epoch }),
+        )
+    }
+
+    fn applied(seconds: u64, offset: u64, records: Vec<MetadataRecord>) -> TraceEntry {
+        at(
+            seconds,
+            "controller-1",
+            TraceKind::Node(Event::MetadataApplied {
+                offset,
+                records,
+                rejected: None,
+            }),
+        )
+    }
+
+    fn isr(isr: Vec<u32>) -> MetadataRecord {
+        MetadataRecord::PartitionState(PartitionState {
+            topic: "t".to_string(),
+            partition: 0,
+            replicas: vec![1, 2, 3],
+            isr,
+            leader: Some(1),
+            leader_epoch: 1,
+            partition_epoch: 1,
+        })
+    }
+
+    const FAULT_AT: Duration = Duration::from_secs(30);
+    const HEALED_AT: Duration = Duration::from_secs(120);
+    const WITHIN: Duration = Duration::from_secs(20);
+
+    fn judge(trace: &[TraceEntry]) -> Vec<String> {
+        judge_stalled_broker(trace, 2, FAULT_AT, HEALED_AT, WITHIN)
+    }
+
+    #[test]
+    fn a_restart_in_time_that_stays_fenced_until_the_disk_heals_passes() {
+        let trace = vec![
+            applied(1, 1, vec![isr(vec![1, 2, 3])]),
+            stalled(41),
+            registered(42, 7),
+            applied(43, 2, vec![isr(vec![1, 3])]),
+            applied(
+                125,
+                3,
+                vec![MetadataRecord::UnfenceBroker { broker: 2, epoch: 7 }],
+            ),
+            applied(130, 4, vec![isr(vec![1, 2, 3])]),
+        ];
+        assert_eq!(judge(&trace), Vec::<String>::new());
+    }
+
+    #[test]
+    fn no_stall_report_fails() {
+        let failures = judge(&[registered(42, 7)]);
+        assert!(failures[0].contains("never reported the stall"), "{failures:?}");
+    }
+
+    #[test]
+    fn a_stall_report_without_a_restart_fails() {
+        let failures = judge(&[stalled(41)]);
+        assert!(failures[0].contains("never registered again"), "{failures:?}");
+    }
+
+    #[test]
+    fn a_late_restart_fails() {
+        let failures = judge(&[stalled(41), registered(55, 7)]);
+        assert!(
+            failures[0].contains("registered again only at 55.000s"),
+            "{failures:?}"
+        );
+    }
+
+    #[test]
+    fn unfencing_or_joining_an_isr_before_the_disk_heals_fails() {
+        let unfenced = vec![
+            stalled(41),
+            registered(42, 7),
+            applied(50, 2, vec![MetadataRecord::UnfenceBroker { broker: 2, epoch: 7 }]),
+        ];
+        let failures = judge(&unfenced);
+        assert!(failures[0].contains("unfenced at 50.000s"), "{failures:?}");
+
+        let joined = vec![
+            applied(1, 1, vec![isr(vec![1, 3])]),
+            stalled(41),
+            registered(42, 7),
+            applied(60, 2, vec![isr(vec![1, 2, 3])]),
+        ];
+        let failures = judge(&joined);
+        assert!(
+            failures[0].contains("joined the ISR of t-0 at 60.000s"),
+            "{failures:?}"
+        );
+    }
+}
