@@ -55,7 +55,7 @@ pub fn run_record(run: &RunReport, context: &ReportContext<'_>) -> RunRecord {
             .flat_map(|failure| failure.lines().map(str::to_string))
             .collect(),
         faults: fault_bands(&run.trace),
-        mitigations: Vec::new(),
+        mitigations: mitigations(&run.trace),
         marks: marks(&run.trace),
         series: std::iter::once(unfenced_brokers(&run.trace))
             .chain(history_series(&run.history))
@@ -69,6 +69,32 @@ pub fn run_record(run: &RunReport, context: &ReportContext<'_>) -> RunRecord {
         .chain(history_counters(&run.history))
         .collect(),
     }
+}
+
+/// What detectors and health managers did: a storage restart, and the storage coming back.
+fn mitigations(trace: &[TraceEntry]) -> Vec<MarkRecord> {
+    trace
+        .iter()
+        .filter_map(|entry| {
+            let (kind, detail) = match &entry.kind {
+                TraceKind::Node(Event::StorageStalled {
+                    oldest_operation_ms,
+                    operations_in_flight,
+                    ..
+                }) => (
+                    "storage restart",
+                    format!("{operations_in_flight} disk operations stuck, the oldest for {oldest_operation_ms} ms"),
+                ),
+                _ => return None,
+            };
+            Some(MarkRecord {
+                at_seconds: entry.at.as_secs_f64(),
+                kind: kind.to_string(),
+                node: entry.node.clone(),
+                detail,
+            })
+        })
+        .collect()
 }
 
 /// Band keys of the object-store faults (a slowdown's and a latency fault's key go on with
