@@ -14,6 +14,7 @@ pub mod fenced_broker_leads_nothing;
 pub mod leader_epoch_monotonic;
 pub(crate) mod log_replay;
 pub mod metadata_log_agreement;
+pub(crate) mod partition_map;
 pub mod replica_placement;
 pub mod replicas;
 pub mod single_active_controller;

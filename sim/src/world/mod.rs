@@ -128,6 +128,24 @@ impl World {
             })
             .collect();
         let (restart_sender, restart_requests) = tokio::sync::mpsc::unbounded_channel();
+        let store_address = store_plan.as_ref().map(|plan| plan.address);
+        let context_for =
+            |plan: &NodePlan, disk: Option<Arc<SimDisk>>, object_store: Option<Arc<SimObjectStore>>| {
+                nodes::NodeContext {
+                    plan: plan.clone(),
+                    disk,
+                    trace: trace.clone(),
+                    delays: delays.clone(),
+                    controllers: controllers.clone(),
+                    controller_params: params.controller.clone(),
+                    broker_params: params.broker.clone(),
+                    admin: admin.clone(),
+                    client_rpc: client_rpc.clone(),
+                    object_store_address: store_address,
+                    object_store,
+                    restart_requests: restart_sender.clone(),
+                }
+            };
         let mut nodes = BTreeMap::new();
         for plan in plans {
             let disk = match plan.role {
@@ -138,20 +156,7 @@ impl World {
                     random.gen(),
                 ))),
             };
-            let context = nodes::NodeContext {
-                plan: plan.clone(),
-                disk: disk.clone(),
-                trace: trace.clone(),
-                delays: delays.clone(),
-                controllers: controllers.clone(),
-                controller_params: params.controller.clone(),
-                broker_params: params.broker.clone(),
-                admin: admin.clone(),
-                client_rpc: client_rpc.clone(),
-                object_store_address: store_plan.as_ref().map(|plan| plan.address),
-                object_store: None,
-                restart_requests: restart_sender.clone(),
-            };
+            let context = context_for(&plan, disk.clone(), None);
             let node = nodes::start_node(&handle, context);
             nodes.insert(
                 plan.name.clone(),
@@ -172,20 +177,7 @@ impl World {
                     random.gen(),
                     trace.clone(),
                 ));
-                let context = nodes::NodeContext {
-                    plan: plan.clone(),
-                    disk: None,
-                    trace: trace.clone(),
-                    delays: delays.clone(),
-                    controllers: controllers.clone(),
-                    controller_params: params.controller.clone(),
-                    broker_params: params.broker.clone(),
-                    admin: admin.clone(),
-                    client_rpc: client_rpc.clone(),
-                    object_store_address: Some(plan.address),
-                    object_store: Some(store.clone()),
-                    restart_requests: restart_sender.clone(),
-                };
+                let context = context_for(&plan, None, Some(store.clone()));
                 let node = nodes::start_node(&handle, context);
                 nodes.insert(
                     plan.name.clone(),

@@ -27,7 +27,8 @@ use korasim_core::metadata::BrokerId;
 use korasim_core::observe::Event;
 
 use super::replica_batches::{Committed, Judgement, ReplicaLog};
-use super::{CommittedBatch, DivergenceSeen, PartitionMap, ReplicaBatch};
+use super::{CommittedBatch, DivergenceSeen, ReplicaBatch};
+use crate::checkers::partition_map::PartitionMap;
 use crate::checkers::{Checker, Violation};
 use crate::trace::{TraceEntry, TraceKind};
 

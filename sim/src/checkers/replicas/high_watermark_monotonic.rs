@@ -13,7 +13,7 @@ use korasim_core::metadata::BrokerId;
 use korasim_core::observe::Event;
 
 use super::log_ends::LogEnds;
-use super::PartitionMap;
+use crate::checkers::partition_map::PartitionMap;
 use crate::checkers::{Checker, Violation};
 use crate::trace::{TraceEntry, TraceKind};
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use korasim_core::metadata::BrokerId;
 use korasim_core::observe::Event;
 
-use super::PartitionMap;
+use crate::checkers::partition_map::PartitionMap;
 
 /// Each broker's log end offset for each partition it reported on.
 #[derive(Debug, Default)]

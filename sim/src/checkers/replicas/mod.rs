@@ -7,7 +7,6 @@
 //! high watermark only moves forward within its epoch and never past its own log, one broker
 //! leads a partition per leader epoch, and a new leader holds every committed offset.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -107,39 +106,6 @@ pub enum DivergenceSeen {
     StartedLeading { leader_epoch: u64 },
     /// The replica, leading in `leader_epoch`, announced `high_watermark` over it.
     AnnouncedHighWatermark { leader_epoch: u64, high_watermark: u64 },
-}
-
-/// Per-partition state, found without allocating the topic's name.
-#[derive(Debug)]
-struct PartitionMap<T> {
-    topics: BTreeMap<String, BTreeMap<u32, T>>,
-}
-
-impl<T> Default for PartitionMap<T> {
-    fn default() -> Self {
-        Self {
-            topics: BTreeMap::new(),
-        }
-    }
-}
-
-impl<T: Default> PartitionMap<T> {
-    fn entry(&mut self, topic: &str, partition: u32) -> &mut T {
-        if !self.topics.contains_key(topic) {
-            self.topics.insert(topic.to_string(), BTreeMap::new());
-        }
-        self.topics
-            .get_mut(topic)
-            .expect("the topic was just inserted")
-            .entry(partition)
-            .or_default()
-    }
-}
-
-impl<T> PartitionMap<T> {
-    fn get(&self, topic: &str, partition: u32) -> Option<&T> {
-        self.topics.get(topic)?.get(&partition)
-    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::time::Duration;
 use korasim_core::metadata::BrokerId;
 use korasim_core::observe::Event;
 
-use super::PartitionMap;
+use crate::checkers::partition_map::PartitionMap;
 use crate::checkers::{Checker, Violation};
 use crate::trace::{TraceEntry, TraceKind};
 

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::checkers::partition_map::PartitionMap;
 use korasim_core::metadata::BrokerId;
 use korasim_core::observe::Event;
 use korasim_core::tier::TIER_TOPIC;
@@ -130,27 +131,20 @@ impl PartitionBatches {
 /// The committed batches of every partition but the tier-metadata topic's.
 #[derive(Debug, Default)]
 pub struct CommittedBatches {
-    topics: BTreeMap<String, BTreeMap<u32, PartitionBatches>>,
+    partitions: PartitionMap<PartitionBatches>,
 }
 
 impl CommittedBatches {
     fn entry(&mut self, topic: &str, partition: u32) -> &mut PartitionBatches {
-        if !self.topics.contains_key(topic) {
-            self.topics.insert(topic.to_string(), BTreeMap::new());
-        }
-        self.topics
-            .get_mut(topic)
-            .expect("the topic was just inserted")
-            .entry(partition)
-            .or_default()
+        self.partitions.entry(topic, partition)
     }
 
     pub fn partition(&self, topic: &str, partition: u32) -> Option<&PartitionBatches> {
-        self.topics.get(topic)?.get(&partition)
+        self.partitions.get(topic, partition)
     }
 
     pub fn partition_mut(&mut self, topic: &str, partition: u32) -> Option<&mut PartitionBatches> {
-        self.topics.get_mut(topic)?.get_mut(&partition)
+        self.partitions.get_mut(topic, partition)
     }
 
     /// Reads one event of a replica; returns whether it was one.
