@@ -78,7 +78,7 @@ fn isrs_at(trace: &[TraceEntry], at: Duration) -> BTreeMap<(String, u32), BTreeS
     isrs
 }
 
-/// The p99 of `acks=all` produce latency (invocation to acknowledgement) in every 10 s window
+/// The p99 of `acks=all` produce latency (hand-over to acknowledgement) in every 10 s window
 /// that starts after `judged_from` and lies outside `grace` after any fault began or healed
 /// (a healed broker catching up disturbs the cluster too) stays at most `max`.
 pub fn produce_latency_bounded(

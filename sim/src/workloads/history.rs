@@ -72,7 +72,7 @@ impl History {
         writer.flush()
     }
 
-    /// Every acknowledged produce with its latency (invocation to acknowledgement), in the
+    /// Every acknowledged produce with its latency (hand-over to acknowledgement), in the
     /// order of acknowledgement. For reports and latency expectations.
     pub fn acknowledgements(&self) -> Vec<Acknowledgement> {
         let mut invoked = std::collections::BTreeMap::new();
@@ -80,7 +80,7 @@ impl History {
         for operation in &self.operations {
             match operation {
                 Operation::ProduceInvoked(op) => {
-                    invoked.insert((op.client, op.op_id), (op.at, op.acks));
+                    invoked.insert((op.client, op.op_id), (op.handed_over_at, op.acks));
                 }
                 Operation::ProduceOk(op) => {
                     if let Some((started, acks)) = invoked.remove(&(op.client, op.op_id)) {
@@ -176,6 +176,7 @@ mod tests {
             client: ClientId(1),
             op_id: OpId(7),
             at: Duration::from_nanos(1_500_000_001),
+            handed_over_at: Duration::from_nanos(1_400_000_000),
             topic: "orders".to_string(),
             partition: 2,
             key: Some(Payload::from("k")),
@@ -245,7 +246,7 @@ mod tests {
         assert_eq!(lines.len(), 6);
         assert_eq!(
             lines[0],
-            r#"{"type":"produce_invoked","client":1,"op_id":7,"at_ns":1500000001,"topic":"orders","partition":2,"key":"k","value":"1-7","producer_id":4000,"producer_epoch":0,"sequence":12,"acks":"all"}"#
+            r#"{"type":"produce_invoked","client":1,"op_id":7,"at_ns":1500000001,"handed_over_ns":1400000000,"topic":"orders","partition":2,"key":"k","value":"1-7","producer_id":4000,"producer_epoch":0,"sequence":12,"acks":"all"}"#
         );
         assert_eq!(
             lines[2],

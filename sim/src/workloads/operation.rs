@@ -54,6 +54,11 @@ pub struct ProduceInvoked {
     pub op_id: OpId,
     #[serde(rename = "at_ns", with = "time_nanos")]
     pub at: Duration,
+    /// When the application handed the record to the producer, at or before `at` (the
+    /// record waits in the producer's queue until its partition's sender takes it into a
+    /// batch). Latency as a user sees it counts from here.
+    #[serde(rename = "handed_over_ns", with = "time_nanos")]
+    pub handed_over_at: Duration,
     pub topic: String,
     pub partition: u32,
     pub key: Option<Payload>,

@@ -48,6 +48,7 @@ fn steady_history() -> History {
             client: ClientId(client),
             op_id: OpId(op),
             at: invoked_at,
+            handed_over_at: invoked_at,
             topic: "orders".to_string(),
             partition,
             key: None,

@@ -22,6 +22,7 @@ pub fn produce(client: u32, op: u64, at_ms: u64, partition: u32, value: &str) ->
         client: ClientId(client),
         op_id: OpId(op),
         at: millis(at_ms),
+        handed_over_at: millis(at_ms),
         topic: TOPIC.to_string(),
         partition,
         key: None,

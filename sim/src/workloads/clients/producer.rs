@@ -63,6 +63,8 @@ struct QueuedRecord {
     op_id: OpId,
     value: Bytes,
     handed_at: Instant,
+    /// The same moment on the history's clock.
+    handed_over_at: Duration,
 }
 
 /// A partition's idempotence state: the producer epoch and the next sequence number.
@@ -154,6 +156,7 @@ async fn generate(
             op_id: OpId(n),
             value: record_value(context.client, n, params.record_size_bytes),
             handed_at: Instant::now(),
+            handed_over_at: context.recorder.now(),
         };
         // A sender only ends once its queue is closed, which is after this loop ends.
         let _ = queues[partition].send(record);
@@ -224,6 +227,7 @@ fn record_invoked(
                 client: context.client,
                 op_id: record.op_id,
                 at,
+                handed_over_at: record.handed_over_at,
                 topic: context.params.topic.clone(),
                 partition,
                 key: None,
