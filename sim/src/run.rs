@@ -140,11 +140,14 @@ where
                 ));
             }
             let expectation = scenario(world.clone()).await;
-            let history = world
-                .history()
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .clone();
+            // Taken, not copied: the simulator may keep a finished run's tasks (and through
+            // them the world) alive, and a long gate must not keep every run's history.
+            let history = std::mem::take(
+                &mut *world
+                    .history()
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            );
             let mut trace = world_trace
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -61,7 +61,7 @@ impl Default for TierParams {
             upload_backoff_max: Duration::from_secs(10),
             orphan_check_interval: Duration::from_secs(30),
             orphan_grace: Duration::from_secs(60),
-            remote_cache_bytes: 8 * 1024 * 1024,
+            remote_cache_bytes: 1024 * 1024,
             materializer_fetch_max_wait: Duration::from_millis(500),
             publish_timeout: Duration::from_secs(5),
             store: NetworkObjectStoreParams::default(),
