@@ -23,7 +23,7 @@ mod replica_batches;
 #[cfg(test)]
 mod committed_prefix_agreement_tests;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use committed_prefix_agreement::CommittedPrefixAgreement;
 pub use data_leader_per_epoch::DataLeaderPerEpoch;

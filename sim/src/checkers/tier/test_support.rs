@@ -10,6 +10,7 @@ use korasim_core::observe::Event;
 use korasim_core::tier::keys::{index_key, segment_key};
 use korasim_core::tier::{TierRecord, TierRecordKind, TIER_TOPIC};
 
+pub use crate::checkers::replicas::test_support::truncated;
 use crate::checkers::test_support::entry;
 use crate::devices::object_store::StoreEvent;
 use crate::trace::{TraceEntry, TraceKind};
@@ -161,27 +162,6 @@ pub fn appended(
             last_offset,
             leader_epoch: 1,
             checksum,
-        },
-    )
-}
-
-pub fn truncated(
-    broker: BrokerId,
-    millis: u64,
-    topic: &str,
-    partition: u32,
-    log_start_offset: u64,
-    log_end_offset: u64,
-) -> TraceEntry {
-    entry(
-        &node(broker),
-        millis,
-        Event::ReplicaTruncated {
-            broker,
-            topic: topic.to_string(),
-            partition,
-            log_start_offset,
-            log_end_offset,
         },
     )
 }
