@@ -24,7 +24,7 @@ const DEFAULT_GATE_SEEDS: u64 = 5;
 )]
 struct Cli {
     /// Where the scenario files are.
-    #[arg(long, global = true, default_value = "scenarios")]
+    #[arg(long, global = true, default_value = commands::DEFAULT_SCENARIOS)]
     scenarios: PathBuf,
     /// A readable log of the run (simulated time, node, event); RUST_LOG picks any other filter.
     #[arg(short, long, global = true)]

@@ -14,6 +14,7 @@ use korasim_reports::{
 };
 use korasim_sim::scenario_file::ScenarioSpec;
 
+use super::replay_line;
 use super::run::run_and_report;
 use super::{exit, BAD_INPUT, FAILED, PASSED};
 use crate::catalogue::select;
@@ -53,6 +54,7 @@ pub struct GateOptions {
 
 /// Runs every (scenario, seed) pair on `jobs` threads, reporting progress.
 fn run_all(
+    directory: &Path,
     catalogue: &[ScenarioSpec],
     pairs: Vec<(usize, u64)>,
     jobs: usize,
@@ -60,10 +62,12 @@ fn run_all(
 ) -> Vec<(usize, RunRecord)> {
     let queue = Arc::new(Mutex::new(pairs.into_iter().collect::<VecDeque<_>>()));
     let catalogue = Arc::new(catalogue.to_vec());
+    let directory = directory.to_path_buf();
     let (sender, receiver) = mpsc::channel();
     let workers: Vec<_> = (0..jobs.max(1))
         .map(|_| {
             let (queue, catalogue, sender) = (queue.clone(), catalogue.clone(), sender.clone());
+            let directory = directory.clone();
             // Each worker runs whole simulations, one after the other; a simulation is
             // single-threaded and deterministic whichever thread runs it.
             std::thread::spawn(move || loop {
@@ -72,7 +76,9 @@ fn run_all(
                     .unwrap_or_else(|poisoned| poisoned.into_inner())
                     .pop_front();
                 let Some((scenario, seed)) = next else { return };
-                let record = run_and_report(&catalogue[scenario], seed);
+                let spec = &catalogue[scenario];
+                let replay = replay_line(&directory, &spec.name, seed);
+                let record = run_and_report(spec, seed, replay);
                 if sender.send((scenario, record)).is_err() {
                     return;
                 }
@@ -128,7 +134,7 @@ pub fn gate(directory: &Path, options: GateOptions) -> ExitCode {
         options.jobs
     );
     let progress = progress_bar(pairs.len() as u64, "runs");
-    let results = run_all(&catalogue, pairs, options.jobs, &progress);
+    let results = run_all(directory, &catalogue, pairs, options.jobs, &progress);
     progress.finish_and_clear();
 
     // Determinism: the first seed of every scenario and the first failing seeds run again and
@@ -149,7 +155,7 @@ pub fn gate(directory: &Path, options: GateOptions) -> ExitCode {
     recheck.sort();
     recheck.dedup();
     let progress = progress_bar(recheck.len() as u64, "determinism");
-    let rechecked = run_all(&catalogue, recheck, options.jobs, &progress);
+    let rechecked = run_all(directory, &catalogue, recheck, options.jobs, &progress);
     progress.finish_and_clear();
     let first_digests: BTreeMap<(usize, u64), &str> = results
         .iter()

@@ -15,18 +15,18 @@ const HISTORY_FILE: &str = "history.jsonl";
 use super::{exit, replay_line, BAD_INPUT, FAILED, PASSED};
 use crate::catalogue::find;
 
-/// Runs `spec` with `seed` and builds its report.
-pub fn run_and_report(spec: &ScenarioSpec, seed: u64) -> RunRecord {
-    run_with_history(spec, seed).0
+/// Runs `spec` with `seed` and builds its report; `replay` is the line that runs it again.
+pub fn run_and_report(spec: &ScenarioSpec, seed: u64, replay: String) -> RunRecord {
+    run_with_history(spec, seed, replay).0
 }
 
 /// Runs `spec` with `seed`: its report and its client history.
-fn run_with_history(spec: &ScenarioSpec, seed: u64) -> (RunRecord, History) {
+fn run_with_history(spec: &ScenarioSpec, seed: u64, replay: String) -> (RunRecord, History) {
     let report = run_scenario(spec, seed);
     let context = ReportContext {
         scenario: &spec.name,
         description: &spec.description,
-        replay: replay_line(&spec.name, seed),
+        replay,
     };
     (run_record(&report, &context), report.history)
 }
@@ -39,7 +39,7 @@ pub fn run(directory: &Path, scenario: &str, seed: u64, out: Option<PathBuf>) ->
             return exit(BAD_INPUT);
         }
     };
-    let (record, history) = run_with_history(&spec, seed);
+    let (record, history) = run_with_history(&spec, seed, replay_line(directory, scenario, seed));
     let out = out.unwrap_or_else(|| default_run_dir(Path::new("."), &spec.name, seed));
     print_summary(&record);
     match write_run(&out, &record).and_then(|mut files| {

@@ -33,7 +33,8 @@
 //!   batches back.
 //! - **Retention** ([`PartitionLog::delete_segments_before`]) deletes whole segments oldest
 //!   first, once the segment that will be first is on the medium, so a crash part-way leaves
-//!   a suffix of the old log.
+//!   a suffix of the old log. It keeps the leader-epoch history below the new start (the
+//!   segments went to the remote tier; where each epoch ended is still needed).
 //! - **The leader-epoch cache** is synced on every change, before the batch that caused it is
 //!   written.
 //!
@@ -287,10 +288,10 @@ impl PartitionLog {
         };
         // The checkpoint may hold an epoch that a leader recorded at its log end and never
         // wrote, or epochs of batches that a crash or an interrupted truncation took away.
+        // Epochs below the log start stay: retention moved the start, the history holds.
         let log_end_offset = log.log_end_offset();
         let log_start_offset = log.log_start_offset();
         log.epoch_cache.truncate_from_end(log_end_offset);
-        log.epoch_cache.truncate_from_start(log_start_offset);
         if log.epoch_cache != checkpointed_epochs {
             log.persist_epoch_cache().await?;
         }
@@ -648,9 +649,10 @@ impl PartitionLog {
         }
         let log_start_offset = self.log_start_offset();
         self.producer_state.truncate_from_start(log_start_offset);
-        if self.epoch_cache.truncate_from_start(log_start_offset) {
-            self.persist_epoch_cache().await?;
-        }
+        // The leader-epoch history is kept: the deleted segments live on in the remote tier,
+        // and a new leader must still say where each older epoch ended. Cut to the local
+        // start, a zombie's tail just below it would look shared with the new leader's epoch
+        // and be kept (KIP-405 keeps the epoch cache for the whole log, not the local part).
         deleted?;
         Ok(log_start_offset)
     }
