@@ -51,6 +51,10 @@ catalogue_tests! {
     slow_follower => "slow-follower", 1;
     steady_state => "steady-state", 1;
     storage_stall => "storage-stall", 2;
+    detector_broker_cut_off_from_clients => "detector-broker-cut-off-from-clients", 1;
+    detector_slow_replica => "detector-slow-replica", 1;
+    detector_steady_state => "detector-steady-state", 1;
+    detector_zone_loss_during_slow_replica => "detector-zone-loss-during-slow-replica", 1;
     zone_loss_data => "zone-loss-data", 2;
     tier_broker_loses_disk => "tier-broker-loses-disk", 1;
     tier_leader_change_during_upload => "tier-leader-change-during-upload", 1;

@@ -1922,3 +1922,75 @@ fn tiered_storage_expectations_are_read() {
     );
     assert!(spec.expect.local_bytes_rise_and_fall);
 }
+
+#[test]
+fn detector_expectation_without_a_detector() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a demotion nobody can decide""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#"[expect]"#,
+        /*  7 */ r#"demoted_within = "60s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(18),
+            message: &[
+                "`demoted_within` judges the degradation detector",
+                "no [detector] table",
+            ],
+            hint: Some("add a [detector] table"),
+        },
+    );
+}
+
+#[test]
+fn the_clients_are_only_the_far_end_of_a_cut() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "killing the clients""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#"[[faults]]"#,
+        /*  7 */ r#"at = "10s""#,
+        /*  8 */ r#"kind = "kill""#,
+        /*  9 */ r#"target = "clients""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 9,
+            column: Some(10),
+            message: &["fault `kill` cannot target the clients"],
+            hint: Some("only the `to` of a partition or slow-link"),
+        },
+    );
+}
+
+#[test]
+fn a_detector_table_is_read_with_its_defaults() {
+    let spec = parse(
+        Path::new(BAD_FILE),
+        &lines(&[
+            /*  1 */ r#"name = "bad""#,
+            /*  2 */ r#"description = "a detector with one key set""#,
+            /*  3 */ r#"[run]"#,
+            /*  4 */ r#"safety = "60s""#,
+            /*  5 */ r#"liveness = "30s""#,
+            /*  6 */ r#"[detector]"#,
+            /*  7 */ r#"slow_rounds = 5"#,
+            /*  8 */ r#"[expect]"#,
+            /*  9 */ r#"mitigations_max = 0"#,
+        ]),
+    )
+    .expect("a valid file");
+    let detector = spec.detector.expect("the detector runs");
+    assert_eq!(detector.slow_rounds, 5);
+    assert_eq!(detector.no_progress_rounds, 3);
+    assert_eq!(spec.expect.mitigations_max, Some(0));
+}

@@ -6,10 +6,12 @@
 
 pub mod broker;
 pub mod buggify;
+pub mod health;
 pub mod metadata;
 pub mod net;
 pub mod object_store;
 pub mod observe;
 pub mod runtime;
 pub mod storage;
+pub mod telemetry;
 pub mod tier;

@@ -176,6 +176,35 @@ pub enum Event {
     /// This broker's storage completed its first probe in this life of the broker: from now
     /// on its heartbeats say its storage is healthy.
     StorageHealthy { broker: BrokerId },
+    /// The degradation detector's view of one broker over one round: the health-check
+    /// agent's probes (client side) and the broker's scraped telemetry.
+    HealthRound {
+        broker: BrokerId,
+        probes: u64,
+        probe_failures: u64,
+        probe_produce_p99_ms: u64,
+        probe_fetch_p99_ms: u64,
+        scraped: bool,
+        disk_write_p99_us: u64,
+        produce_p99_ms: u64,
+        follower_lag_max_records: u64,
+    },
+    /// The degradation detector put a mitigation on a broker or lifted it, and the
+    /// controller committed it: why, and what it changed and could not change.
+    DetectorDecision {
+        broker: BrokerId,
+        problem: String,
+        action: String,
+        reason: String,
+        partitions_changed: u64,
+        partitions_blocked: u64,
+    },
+    /// The detector found no safe mitigation and paged a human.
+    Escalated {
+        broker: BrokerId,
+        problem: String,
+        reason: String,
+    },
 }
 
 /// Receives a node's events.

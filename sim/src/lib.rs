@@ -6,6 +6,7 @@ pub mod checkers;
 pub mod devices;
 pub mod faults;
 pub mod report;
+mod report_health;
 mod report_history;
 mod report_tier;
 pub mod run;

@@ -11,6 +11,7 @@ use korasim_reports::{FaultRecord, MarkRecord, RunRecord, Series, ViolationRecor
 
 use crate::checkers::log_replay::LogReplay;
 use crate::faults::FaultEvent;
+use crate::report_health::health_series;
 use crate::report_history::{history_counters, history_series};
 use crate::report_tier::tier_series;
 use crate::run::RunReport;
@@ -60,6 +61,7 @@ pub fn run_record(run: &RunReport, context: &ReportContext<'_>) -> RunRecord {
         series: std::iter::once(unfenced_brokers(&run.trace))
             .chain(history_series(&run.history))
             .chain(tier_series(&run.trace))
+            .chain(health_series(&run.trace))
             .collect(),
         counters: [
             ("messages".to_string(), run.messages),
@@ -71,12 +73,13 @@ pub fn run_record(run: &RunReport, context: &ReportContext<'_>) -> RunRecord {
     }
 }
 
-/// What detectors and health managers did: a storage restart, and the storage coming back.
+/// What detectors and health managers did: a storage restart, the degradation detector's
+/// mitigations (and their lifting) and escalations, each on the broker it concerns.
 fn mitigations(trace: &[TraceEntry]) -> Vec<MarkRecord> {
     trace
         .iter()
         .filter_map(|entry| {
-            let (kind, detail) = match &entry.kind {
+            let (kind, detail, node) = match &entry.kind {
                 TraceKind::Node(Event::StorageStalled {
                     oldest_operation_ms,
                     operations_in_flight,
@@ -84,13 +87,31 @@ fn mitigations(trace: &[TraceEntry]) -> Vec<MarkRecord> {
                 }) => (
                     "storage restart",
                     format!("{operations_in_flight} disk operations stuck, the oldest for {oldest_operation_ms} ms"),
+                    entry.node.clone(),
+                ),
+                TraceKind::Node(Event::DetectorDecision {
+                    broker,
+                    action,
+                    reason,
+                    partitions_changed,
+                    partitions_blocked,
+                    ..
+                }) => (
+                    if action.starts_with("no longer") { "mitigation lifted" } else { "mitigation" },
+                    format!("{action}: {reason} ({partitions_changed} partitions changed, {partitions_blocked} blocked)"),
+                    format!("broker-{broker}"),
+                ),
+                TraceKind::Node(Event::Escalated { broker, problem, reason }) => (
+                    "escalation",
+                    format!("{problem}: {reason}"),
+                    format!("broker-{broker}"),
                 ),
                 _ => return None,
             };
             Some(MarkRecord {
                 at_seconds: entry.at.as_secs_f64(),
                 kind: kind.to_string(),
-                node: entry.node.clone(),
+                node,
                 detail,
             })
         })

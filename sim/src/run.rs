@@ -137,6 +137,7 @@ where
                     &checkers,
                     world.broker_zones(),
                     &world.params().broker.tier,
+                    world.params().controller.min_insync_replicas,
                 ));
             }
             let expectation = scenario(world.clone()).await;

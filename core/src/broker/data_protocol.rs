@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::log::{EpochEndOffset, ProducerInfo, Record, RecordBatch};
 use crate::metadata::BrokerId;
+use crate::telemetry::TelemetrySnapshot;
 
 /// How many replicas must have a produced batch before the leader acknowledges it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +66,8 @@ pub enum BrokerRequest {
         current_leader_epoch: u64,
         leader_epoch: u64,
     },
+    /// A metrics scrape: the broker's telemetry since the previous scrape.
+    Telemetry,
 }
 
 /// The answer to a [`BrokerRequest`], variant for variant.
@@ -76,6 +79,7 @@ pub enum BrokerResponse {
     /// the one asked for.
     OffsetsForLeaderEpoch(#[serde(with = "epoch_answer_wire")] Result<Option<EpochEndOffset>, FetchError>),
     Metadata(ClusterMetadata),
+    Telemetry(TelemetrySnapshot),
 }
 
 /// A broker's view of the cluster, for clients to find partition leaders.

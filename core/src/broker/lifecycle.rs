@@ -13,6 +13,7 @@ use crate::net::{Address, Rpc, RpcParams, Transport};
 use crate::object_store::NetworkObjectStore;
 use crate::observe::{Event, SharedObserver};
 use crate::storage::{Disk, MonitoredDisk};
+use crate::telemetry::BrokerTelemetry;
 
 /// Who a broker is and where the controllers are.
 #[derive(Debug, Clone)]
@@ -68,12 +69,14 @@ impl Broker {
             config.params.storage_health.clone(),
             observer.clone(),
         );
+        let telemetry = Arc::new(BrokerTelemetry::new(monitored.clone()));
         let disk: Arc<dyn Disk> = monitored;
         let metadata: BrokerMetadata = Arc::new(Mutex::new(MetadataImage::default()));
         let replicas = ReplicaManager::new(config.id, disk, config.params.clone(), observer.clone());
         let handler = Arc::new(DataPlaneHandler {
             manager: replicas.clone(),
             metadata: metadata.clone(),
+            telemetry,
         });
         let rpc_params = RpcParams {
             worker_count: config.params.request_workers,

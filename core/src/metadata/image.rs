@@ -5,10 +5,11 @@
 //! batch with any stale record is rejected whole. A controller that proposed from an image
 //! that was not yet up to date therefore cannot corrupt the state; it simply retries.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::mitigation::Mitigation;
 use super::records::{BrokerId, FenceReason, MetadataRecord, PartitionState};
 use crate::net::Address;
 
@@ -34,6 +35,10 @@ pub struct MetadataImage {
     /// Partitions of every topic, by partition number.
     pub topics: BTreeMap<String, Vec<PartitionState>>,
     pub max_broker_epoch: u64,
+    /// The degradation detector's mitigations in force, by broker (kept across the broker's
+    /// restarts: a mark is lifted only by the detector).
+    #[serde(default)]
+    pub mitigations: BTreeMap<BrokerId, BTreeSet<Mitigation>>,
 }
 
 /// Why a batch was not applied.
@@ -83,6 +88,34 @@ impl MetadataImage {
     /// Whether `broker` is registered and unfenced.
     pub fn is_active(&self, broker: BrokerId) -> bool {
         self.brokers.get(&broker).is_some_and(|state| !state.fenced)
+    }
+
+    pub fn has_mitigation(&self, broker: BrokerId, mitigation: Mitigation) -> bool {
+        self.mitigations
+            .get(&broker)
+            .is_some_and(|marks| marks.contains(&mitigation))
+    }
+
+    /// Whether `broker` should be chosen to lead: unfenced and under no mitigation.
+    pub fn may_lead(&self, broker: BrokerId) -> bool {
+        self.is_active(broker) && self.mitigations.get(&broker).is_none_or(BTreeSet::is_empty)
+    }
+
+    /// Whether `broker` may join an ISR: unfenced and not marked ISR-ineligible.
+    pub fn may_join_isr(&self, broker: BrokerId) -> bool {
+        self.is_active(broker) && !self.has_mitigation(broker, Mitigation::IsrIneligible)
+    }
+
+    pub(super) fn mark(&mut self, broker: BrokerId, mitigation: Mitigation, active: bool) {
+        let marks = self.mitigations.entry(broker).or_default();
+        if active {
+            marks.insert(mitigation);
+        } else {
+            marks.remove(&mitigation);
+        }
+        if marks.is_empty() {
+            self.mitigations.remove(&broker);
+        }
     }
 
     fn apply_record(&mut self, offset: u64, record: &MetadataRecord) -> Result<(), Rejection> {
@@ -137,6 +170,11 @@ impl MetadataImage {
                 self.topics.insert(name.clone(), Vec::new());
             }
             MetadataRecord::PartitionState(state) => self.apply_partition_state(state)?,
+            MetadataRecord::BrokerMitigation {
+                broker,
+                mitigation,
+                active,
+            } => self.mark(*broker, *mitigation, *active),
         }
         Ok(())
     }

@@ -84,11 +84,11 @@ fn without_broker(
         next.isr.retain(|member| *member != broker);
     }
     if next.leader == Some(broker) {
-        next.leader = next
-            .isr
-            .iter()
-            .copied()
-            .find(|candidate| *candidate != broker && image.is_active(*candidate));
+        // A mitigated broker leads only when no other in-sync replica can.
+        let others = || next.isr.iter().copied().filter(|candidate| *candidate != broker);
+        next.leader = others()
+            .find(|candidate| image.may_lead(*candidate))
+            .or_else(|| others().find(|candidate| image.is_active(*candidate)));
         next.leader_epoch += 1;
     }
     if next == *partition {
@@ -233,6 +233,11 @@ pub fn alter_partition(
     if let Some(fenced) = joining.clone().find(|member| !image.is_active(**member)) {
         return Err(invalid(&format!(
             "broker {fenced} is fenced and cannot join the ISR"
+        )));
+    }
+    if let Some(ineligible) = joining.clone().find(|member| !image.may_join_isr(**member)) {
+        return Err(invalid(&format!(
+            "broker {ineligible} is kept out of ISRs by a mitigation"
         )));
     }
     let mut next = current.clone();

@@ -6,6 +6,7 @@ mod controller;
 mod image;
 mod leadership;
 mod log_store;
+mod mitigation;
 mod protocol;
 mod raft_network;
 mod raft_types;
@@ -21,6 +22,7 @@ pub use leadership::{
     AlterPartitionError, PlacementError,
 };
 pub use log_store::{DiskLogStore, LogRecovery};
+pub use mitigation::{lift_mitigation, mitigate_broker, BlockedPartition, Mitigation, MitigationPlan};
 pub use protocol::{
     AlterPartitionRequest, ControllerRequest, ControllerResponse, HeartbeatReply, MetadataUpdate,
 };

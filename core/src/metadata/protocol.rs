@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::image::{MetadataImage, Rejection};
 use super::leadership::{AlterPartitionError, PlacementError};
+use super::mitigation::{BlockedPartition, Mitigation};
 use super::raft_types::{ControllerId, MetadataRaftConfig};
 use super::records::{BrokerId, MetadataRecord, PartitionState};
 use crate::net::Address;
@@ -51,6 +52,14 @@ pub enum ControllerRequest {
         broker: BrokerId,
         epoch: u64,
     },
+    /// The degradation detector asks to put a mitigation on a broker (`active`) or to lift it.
+    Mitigate {
+        broker: BrokerId,
+        mitigation: Mitigation,
+        active: bool,
+    },
+    /// The whole applied metadata image (for the degradation detector, outside the cluster).
+    DescribeCluster,
 }
 
 /// A controller's answer.
@@ -81,6 +90,13 @@ pub enum ControllerResponse {
     Rejected(Rejection),
     /// The request could not be served now (not committed in time); retry later.
     Unavailable(String),
+    /// The mitigation is in the metadata log (or there was nothing to do): the partitions it
+    /// changed, and those it left alone because acting there was not safe.
+    Mitigated {
+        acted: Vec<(String, u32)>,
+        blocked: Vec<BlockedPartition>,
+    },
+    Cluster(Box<MetadataImage>),
 }
 
 /// What a heartbeat tells the broker.

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::mitigation::Mitigation;
+
 use crate::net::Address;
 
 /// A broker's stable identity.
@@ -35,6 +37,13 @@ pub enum MetadataRecord {
     },
     /// The whole state of one partition after a change (creation included).
     PartitionState(PartitionState),
+    /// The degradation detector put a mitigation on a broker (`active`) or lifted it. The
+    /// partition changes that carry it out are in the same batch.
+    BrokerMitigation {
+        broker: BrokerId,
+        mitigation: Mitigation,
+        active: bool,
+    },
 }
 
 /// Why a broker was fenced.
@@ -86,6 +95,16 @@ impl std::fmt::Display for MetadataRecord {
                 "{}-{} leader {:?} epoch {} isr {:?} replicas {:?}",
                 state.topic, state.partition, state.leader, state.leader_epoch, state.isr, state.replicas
             ),
+            MetadataRecord::BrokerMitigation {
+                broker,
+                mitigation,
+                active: true,
+            } => write!(f, "broker {broker} {mitigation}"),
+            MetadataRecord::BrokerMitigation {
+                broker,
+                mitigation,
+                active: false,
+            } => write!(f, "broker {broker} no longer {mitigation}"),
         }
     }
 }

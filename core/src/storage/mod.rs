@@ -9,7 +9,7 @@
 mod monitored_disk;
 mod record_file;
 
-pub use monitored_disk::{MonitoredDisk, StorageProgress};
+pub use monitored_disk::{DiskLatencies, MonitoredDisk, StorageProgress};
 pub use record_file::{RecordFile, RecordFileError, Recovery};
 
 use async_trait::async_trait;

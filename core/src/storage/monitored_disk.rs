@@ -11,6 +11,7 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 use super::{Disk, DiskError};
+use crate::telemetry::LatencyHistogram;
 
 /// What the disk's operations are doing, at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,10 +28,30 @@ pub struct StorageProgress {
 #[derive(Default)]
 struct Ledger {
     next_id: u64,
-    in_flight: BTreeMap<u64, Instant>,
+    in_flight: BTreeMap<u64, (Instant, OperationClass)>,
     completed: u64,
     failed: u64,
     latency_max: Duration,
+    /// Latencies since the last [`MonitoredDisk::take_latencies`].
+    latencies: DiskLatencies,
+}
+
+/// Disk operation latencies over a window, for telemetry.
+#[derive(Debug, Clone, Default)]
+pub struct DiskLatencies {
+    /// Appends and syncs: what a slow device slows down for producers.
+    pub write: LatencyHistogram,
+    pub read: LatencyHistogram,
+    pub errors: u64,
+}
+
+/// Which latency an operation counts towards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OperationClass {
+    Write,
+    Read,
+    /// Listing, deleting, truncating, asking a length: rare and not what slows requests.
+    Other,
 }
 
 pub struct MonitoredDisk {
@@ -53,6 +74,7 @@ impl MonitoredDisk {
             oldest_in_flight: ledger
                 .in_flight
                 .values()
+                .map(|(started, _)| *started)
                 .min()
                 .map(|started| started.elapsed())
                 .unwrap_or_default(),
@@ -60,6 +82,11 @@ impl MonitoredDisk {
             failed: ledger.failed,
             latency_max: ledger.latency_max,
         }
+    }
+
+    /// The latencies since the previous call, and a fresh window.
+    pub fn take_latencies(&self) -> DiskLatencies {
+        std::mem::take(&mut self.ledger().latencies)
     }
 
     fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
@@ -70,13 +97,14 @@ impl MonitoredDisk {
 
     async fn watched<T>(
         &self,
+        class: OperationClass,
         operation: impl std::future::Future<Output = Result<T, DiskError>>,
     ) -> Result<T, DiskError> {
         let id = {
             let mut ledger = self.ledger();
             let id = ledger.next_id;
             ledger.next_id += 1;
-            ledger.in_flight.insert(id, Instant::now());
+            ledger.in_flight.insert(id, (Instant::now(), class));
             id
         };
         // The entry must go even if the caller drops this future half-way (a timed-out
@@ -96,13 +124,20 @@ struct InFlight<'a> {
 impl InFlight<'_> {
     fn finish(self, succeeded: bool) {
         let mut ledger = self.disk.ledger();
-        if let Some(started) = ledger.in_flight.remove(&self.id) {
+        if let Some((started, class)) = ledger.in_flight.remove(&self.id) {
             let latency = started.elapsed();
             ledger.latency_max = ledger.latency_max.max(latency);
             if succeeded {
                 ledger.completed += 1;
             } else {
                 ledger.failed += 1;
+                ledger.latencies.errors += 1;
+            }
+            let latency_us = latency.as_micros() as u64;
+            match class {
+                OperationClass::Write => ledger.latencies.write.record_us(latency_us),
+                OperationClass::Read => ledger.latencies.read.record_us(latency_us),
+                OperationClass::Other => {}
             }
         }
     }
@@ -117,31 +152,34 @@ impl Drop for InFlight<'_> {
 #[async_trait]
 impl Disk for MonitoredDisk {
     async fn append(&self, file: &str, data: &[u8]) -> Result<u64, DiskError> {
-        self.watched(self.inner.append(file, data)).await
+        self.watched(OperationClass::Write, self.inner.append(file, data))
+            .await
     }
 
     async fn read(&self, file: &str, offset: u64, length_bytes: u64) -> Result<Bytes, DiskError> {
-        self.watched(self.inner.read(file, offset, length_bytes)).await
+        self.watched(OperationClass::Read, self.inner.read(file, offset, length_bytes))
+            .await
     }
 
     async fn length(&self, file: &str) -> Result<u64, DiskError> {
-        self.watched(self.inner.length(file)).await
+        self.watched(OperationClass::Other, self.inner.length(file)).await
     }
 
     async fn sync(&self, file: &str) -> Result<(), DiskError> {
-        self.watched(self.inner.sync(file)).await
+        self.watched(OperationClass::Write, self.inner.sync(file)).await
     }
 
     async fn truncate(&self, file: &str, length_bytes: u64) -> Result<(), DiskError> {
-        self.watched(self.inner.truncate(file, length_bytes)).await
+        self.watched(OperationClass::Other, self.inner.truncate(file, length_bytes))
+            .await
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, DiskError> {
-        self.watched(self.inner.list(prefix)).await
+        self.watched(OperationClass::Other, self.inner.list(prefix)).await
     }
 
     async fn delete(&self, file: &str) -> Result<(), DiskError> {
-        self.watched(self.inner.delete(file)).await
+        self.watched(OperationClass::Other, self.inner.delete(file)).await
     }
 }
 

@@ -84,7 +84,8 @@ impl FencedBrokerLeadsNothing {
                         touched_brokers.insert(*broker);
                     }
                 }
-                MetadataRecord::CreateTopic { .. } => {}
+                // Demotion is judged by `demoted-broker-leads-nothing`.
+                MetadataRecord::CreateTopic { .. } | MetadataRecord::BrokerMitigation { .. } => {}
                 MetadataRecord::PartitionState(state) => {
                     let key = (state.topic.clone(), state.partition);
                     self.set_leader(&key, state.leader);

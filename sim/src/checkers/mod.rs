@@ -14,6 +14,7 @@ pub mod fenced_broker_leads_nothing;
 pub mod leader_epoch_monotonic;
 pub(crate) mod log_replay;
 pub mod metadata_log_agreement;
+pub mod mitigations_are_safe;
 pub(crate) mod partition_map;
 pub mod replica_placement;
 pub mod replicas;
@@ -27,6 +28,7 @@ pub use broker_epochs::BrokerEpochs;
 pub use fenced_broker_leads_nothing::FencedBrokerLeadsNothing;
 pub use leader_epoch_monotonic::LeaderEpochMonotonic;
 pub use metadata_log_agreement::MetadataLogAgreement;
+pub use mitigations_are_safe::MitigationsAreSafe;
 pub use replica_placement::ReplicaPlacement;
 pub use replicas::replica_checkers;
 pub use single_active_controller::SingleActiveController;
@@ -60,31 +62,38 @@ pub fn metadata_checkers(zone_of_broker: BTreeMap<BrokerId, String>) -> Vec<Box<
 }
 
 /// Every checker: those of the metadata plane, then those of the data plane, then those of
-/// tiered storage (`tier` is the brokers' tier parameters).
-fn all_checkers(zone_of_broker: BTreeMap<BrokerId, String>, tier: &TierParams) -> Vec<Box<dyn Checker>> {
+/// tiered storage (`tier` is the brokers' tier parameters), then the detector's
+/// (`min_insync_replicas` is the topics' setting the mitigations must respect).
+fn all_checkers(
+    zone_of_broker: BTreeMap<BrokerId, String>,
+    tier: &TierParams,
+    min_insync_replicas: usize,
+) -> Vec<Box<dyn Checker>> {
     let mut checkers = metadata_checkers(zone_of_broker);
     checkers.extend(replica_checkers());
     checkers.extend(tier_checkers(tier));
+    checkers.push(Box::new(MitigationsAreSafe::new(min_insync_replicas)));
     checkers
 }
 
 /// The names of every checker, for scenario files to choose from.
 pub fn checker_names() -> Vec<&'static str> {
-    all_checkers(BTreeMap::new(), &TierParams::default())
+    all_checkers(BTreeMap::new(), &TierParams::default(), 1)
         .iter()
         .map(|checker| checker.name())
         .collect()
 }
 
 /// The checkers called `names` ("all" selects every one); `tier` is the brokers' tier
-/// parameters.
+/// parameters, `min_insync_replicas` the topics'.
 pub fn checkers_named(
     names: &[String],
     zone_of_broker: BTreeMap<BrokerId, String>,
     tier: &TierParams,
+    min_insync_replicas: usize,
 ) -> Vec<Box<dyn Checker>> {
     let everything = names.iter().any(|name| name == "all");
-    all_checkers(zone_of_broker, tier)
+    all_checkers(zone_of_broker, tier, min_insync_replicas)
         .into_iter()
         .filter(|checker| everything || names.iter().any(|name| name == checker.name()))
         .collect()

@@ -15,7 +15,7 @@ use super::replicas::{
 use super::tier::TierViolation;
 use super::{
     broker_epochs, fenced_broker_leads_nothing, leader_epoch_monotonic, metadata_log_agreement,
-    replica_placement, single_active_controller,
+    mitigations_are_safe, replica_placement, single_active_controller,
 };
 
 /// A broken invariant. Every variant says when (`at`, simulated time since the run started)
@@ -102,6 +102,29 @@ pub enum Violation {
         topic: String,
         partition: u32,
         broker: BrokerId,
+    },
+    /// A batch that put a mitigation on `broker` took a partition's ISR below min ISR or left
+    /// it without a leader.
+    UnsafeMitigation {
+        at: Duration,
+        offset: u64,
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        isr_before: Vec<BrokerId>,
+        isr_after: Vec<BrokerId>,
+        leader_after: Option<BrokerId>,
+        min_insync_replicas: usize,
+    },
+    /// A demoted or ISR-ineligible broker was elected leader while healthy ISR members could
+    /// have led.
+    MarkedBrokerElected {
+        at: Duration,
+        offset: u64,
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        healthy_members: Vec<BrokerId>,
     },
     /// Two controllers (or one, before and after a restart) applied different records at the
     /// same log offset.
@@ -208,6 +231,9 @@ impl Violation {
             Violation::ReplicasShareZone { .. } | Violation::ReplicaOnUnknownBroker { .. } => {
                 replica_placement::NAME
             }
+            Violation::UnsafeMitigation { .. } | Violation::MarkedBrokerElected { .. } => {
+                mitigations_are_safe::NAME
+            }
             Violation::LogDivergence { .. } | Violation::VerdictDisagreement { .. } => {
                 metadata_log_agreement::NAME
             }
@@ -236,6 +262,8 @@ impl Violation {
             | Violation::TwoLeadersInLeaderEpoch { at, .. }
             | Violation::ReplicasShareZone { at, .. }
             | Violation::ReplicaOnUnknownBroker { at, .. }
+            | Violation::UnsafeMitigation { at, .. }
+            | Violation::MarkedBrokerElected { at, .. }
             | Violation::LogDivergence { at, .. }
             | Violation::VerdictDisagreement { at, .. }
             | Violation::CommittedBatchDiverged { at, .. }
@@ -361,6 +389,36 @@ impl fmt::Display for Violation {
                 f,
                 "at offset {offset}, partition {topic}-{partition} placed a replica on broker \
                  {broker}, which is not in the world's topology"
+            ),
+            Violation::UnsafeMitigation {
+                offset,
+                broker,
+                topic,
+                partition,
+                isr_before,
+                isr_after,
+                leader_after,
+                min_insync_replicas,
+                ..
+            } => write!(
+                f,
+                "the mitigation on broker {broker} at offset {offset} changed {topic}-{partition} \
+                 from ISR {isr_before:?} to ISR {isr_after:?} with leader {leader_after:?}: below \
+                 min.insync.replicas {min_insync_replicas} or leaderless (it should have been \
+                 left alone and escalated)"
+            ),
+            Violation::MarkedBrokerElected {
+                offset,
+                broker,
+                topic,
+                partition,
+                healthy_members,
+                ..
+            } => write!(
+                f,
+                "at offset {offset}, broker {broker}, under a mitigation, was elected leader of \
+                 {topic}-{partition} although ISR members {healthy_members:?} were unfenced and \
+                 unmarked"
             ),
             Violation::LogDivergence {
                 offset,

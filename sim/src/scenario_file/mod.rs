@@ -3,6 +3,7 @@
 //! an unknown key, a wrong type, an unknown fault or target, or an impossible topology is an
 //! error naming the file, line and column, with a hint.
 
+mod detector;
 mod error;
 mod raw;
 mod spec;

@@ -28,6 +28,7 @@ pub struct RawScenario {
     pub swarm: Option<Spanned<RawSwarm>>,
     pub tiered_storage: Option<Spanned<RawTieredStorage>>,
     pub object_store: Option<Spanned<RawObjectStore>>,
+    pub detector: Option<Spanned<RawDetector>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,6 +119,20 @@ pub struct RawExpect {
     pub upload_backlog_drains_within: Option<Spanned<DurationValue>>,
     pub local_bytes_rise_and_fall: Option<Spanned<bool>>,
     pub stalled_broker_restarted_within: Option<DurationValue>,
+    pub demoted_within: Option<Spanned<DurationValue>>,
+    pub escalated_within: Option<Spanned<DurationValue>>,
+    pub mitigations_max: Option<Spanned<u64>>,
+}
+
+/// `[detector]`: its presence starts the health-check agent and the degradation detector.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDetector {
+    pub evaluation_interval: Option<Spanned<DurationValue>>,
+    pub no_progress_rounds: Option<Spanned<u32>>,
+    pub slow_rounds: Option<Spanned<u32>>,
+    pub recovery_rounds: Option<Spanned<u32>>,
+    pub slow_factor: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use korasim_core::health::HealthParams;
+
 use super::values::{FaultKind, Target};
 use crate::devices::object_store::ObjectStoreConfig;
 use crate::workloads::Acks;
@@ -26,6 +28,8 @@ pub struct ScenarioSpec {
     pub swarm: Option<SwarmSpec>,
     /// Tiered storage and its object store; `None`: off (no object store in the world).
     pub tiered_storage: Option<TieredStorageSpec>,
+    /// The health-check agent and degradation detector; `None`: not running.
+    pub detector: Option<HealthParams>,
 }
 
 /// `[tiered_storage]` and `[object_store]`, every default filled in (from the brokers'
@@ -188,6 +192,14 @@ pub struct ExpectSpec {
     /// A broker whose disk stalls is restarted by its storage health manager within this
     /// long, and stays fenced and out of every ISR until the stall ends.
     pub stalled_broker_restarted_within: Option<Duration>,
+    /// A broker cut off from the clients (a `partition` to `"clients"`) is demoted by the
+    /// detector within this long, and leads no replicated partition from then until the
+    /// mark is lifted.
+    pub demoted_within: Option<Duration>,
+    /// The detector escalates (pages a human) within this long after the first fault.
+    pub escalated_within: Option<Duration>,
+    /// At most this many mitigations in the whole run (0: no false alarms).
+    pub mitigations_max: Option<u64>,
 }
 
 /// The seed also chooses the topology and the fault mix.

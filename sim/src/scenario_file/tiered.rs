@@ -277,7 +277,7 @@ impl Validator<'_> {
         }
     }
 
-    fn duration(
+    pub(super) fn duration(
         &self,
         value: &Option<Spanned<DurationValue>>,
         key: &str,
@@ -316,7 +316,7 @@ impl Validator<'_> {
             .transpose()
     }
 
-    fn count<T: Copy + PartialOrd + Display>(
+    pub(super) fn count<T: Copy + PartialOrd + Display>(
         &self,
         value: &Option<Spanned<T>>,
         key: &str,

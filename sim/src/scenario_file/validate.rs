@@ -107,7 +107,8 @@ impl Validator<'_> {
             .as_ref()
             .map(|random| self.random_faults(random, tiered))
             .transpose()?;
-        let expect = self.expect(&raw, tiered)?;
+        let detector = self.detector(&raw)?;
+        let expect = self.expect(&raw, tiered, detector.is_some())?;
         let data = self.data_workload(&raw, &topics)?;
         let swarm = match &raw.swarm {
             None => None,
@@ -165,6 +166,7 @@ impl Validator<'_> {
             buggify: raw.buggify,
             swarm,
             tiered_storage,
+            detector,
         })
     }
 
@@ -388,6 +390,15 @@ impl Validator<'_> {
     ) -> Result<Target, ScenarioError> {
         let value = target.get_ref().clone();
         let is_store = value == Target::ObjectStore;
+        let is_clients = value == Target::Clients;
+        if is_clients && !(end == End::To && matches!(kind, FaultKind::Partition | FaultKind::SlowLink)) {
+            return Err(self
+                .error(
+                    target.span(),
+                    format!("fault `{kind}` cannot target the clients"),
+                )
+                .with_hint("\"clients\" is only the `to` of a partition or slow-link: write target = \"broker-N\", to = \"clients\""));
+        }
         let form_fits = if kind.targets_object_store() {
             is_store
         } else if kind.targets_zone() {
@@ -698,8 +709,30 @@ impl Validator<'_> {
         })
     }
 
-    fn expect(&self, raw: &RawScenario, tiered: bool) -> Result<ExpectSpec, ScenarioError> {
+    fn expect(&self, raw: &RawScenario, tiered: bool, detector: bool) -> Result<ExpectSpec, ScenarioError> {
         let expect = &raw.expect;
+        let detector_spans = [
+            expect
+                .demoted_within
+                .as_ref()
+                .map(|value| (value.span(), "demoted_within")),
+            expect
+                .escalated_within
+                .as_ref()
+                .map(|value| (value.span(), "escalated_within")),
+            expect
+                .mitigations_max
+                .as_ref()
+                .map(|value| (value.span(), "mitigations_max")),
+        ];
+        if let Some((span, key)) = detector_spans.into_iter().flatten().next().filter(|_| !detector) {
+            return Err(self
+                .error(
+                    span,
+                    format!("`{key}` judges the degradation detector, but the scenario has no [detector] table"),
+                )
+                .with_hint("add a [detector] table: its presence starts the health-check agent and the detector (scenarios/REFERENCE.md)"));
+        }
         let tiering_spans = [
             expect
                 .upload_backlog_drains_within
@@ -759,6 +792,9 @@ impl Validator<'_> {
                 .as_ref()
                 .is_some_and(|value| *value.get_ref()),
             stalled_broker_restarted_within: expect.stalled_broker_restarted_within.map(|value| value.0),
+            demoted_within: expect.demoted_within.as_ref().map(|value| value.get_ref().0),
+            escalated_within: expect.escalated_within.as_ref().map(|value| value.get_ref().0),
+            mitigations_max: expect.mitigations_max.as_ref().map(|value| *value.get_ref()),
         })
     }
 }

@@ -144,12 +144,16 @@ pub enum Target {
     /// The object store (with tiered storage on): the target of the object-store faults, and
     /// the far end (`to`) a partition or slow link may cut or slow.
     ObjectStore,
+    /// Everything outside the cluster that acts as a client: the workload's and operator's
+    /// node and the health-check agent on it. Only the far end (`to`) of a partition or slow
+    /// link: a broker cut off from its clients but not from the cluster.
+    Clients,
 }
 
 pub const TARGET_FORMS: &str =
     "a node name (\"broker-3\", \"controller-1\"), \"controllers\", \"active-controller\", \
-\"random-controller\", \"random-broker\", \"zone:<name>\", \"zone-of-active-controller\", \"random-zone\" \
-or \"object-store\"";
+\"random-controller\", \"random-broker\", \"zone:<name>\", \"zone-of-active-controller\", \"random-zone\", \
+\"object-store\" or (as the `to` of a partition or slow-link) \"clients\"";
 
 impl Target {
     pub fn is_zone(&self) -> bool {
@@ -171,6 +175,7 @@ impl<'de> Deserialize<'de> for Target {
             "zone-of-active-controller" => Target::ZoneOfActiveController,
             "random-zone" => Target::RandomZone,
             "object-store" => Target::ObjectStore,
+            "clients" => Target::Clients,
             zone if zone.starts_with("zone:") => Target::Zone(zone["zone:".len()..].to_string()),
             node if node.starts_with("broker-") || node.starts_with("controller-") => {
                 Target::Node(node.to_string())
@@ -197,6 +202,7 @@ impl fmt::Display for Target {
             Target::ZoneOfActiveController => f.write_str("zone-of-active-controller"),
             Target::RandomZone => f.write_str("random-zone"),
             Target::ObjectStore => f.write_str("object-store"),
+            Target::Clients => f.write_str("clients"),
         }
     }
 }

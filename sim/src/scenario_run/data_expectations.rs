@@ -20,7 +20,9 @@ const LATENCY_WINDOW: Duration = Duration::from_secs(10);
 const LATENCY_WINDOW_SAMPLES_MIN: usize = 20;
 
 /// For every disk-slow fault on a broker: by `within` after it began, the broker is out of
-/// the ISR of every partition whose ISR held it when the fault began.
+/// the ISR of every partition whose ISR held it when the fault began, except where it was
+/// the only member (the last member always stays, and a single-replica partition, such as a
+/// health-check probe's, has no other).
 pub fn slowed_brokers_leave_isr(fired: &[FiredFault], trace: &[TraceEntry], within: Duration) -> Vec<String> {
     let mut failures = Vec::new();
     for fault in fired
@@ -39,7 +41,7 @@ pub fn slowed_brokers_leave_isr(fired: &[FiredFault], trace: &[TraceEntry], with
             let at_deadline = isrs_at(trace, deadline);
             let still_in: Vec<String> = at_start
                 .iter()
-                .filter(|(_, isr)| isr.contains(&broker))
+                .filter(|(_, isr)| isr.contains(&broker) && isr.len() > 1)
                 .filter(|(partition, _)| {
                     at_deadline
                         .get(*partition)

@@ -315,7 +315,7 @@ impl ReplayedState {
                 MetadataRecord::UnfenceBroker { broker, .. } => {
                     self.fenced.insert(*broker, false);
                 }
-                MetadataRecord::CreateTopic { .. } => {}
+                MetadataRecord::CreateTopic { .. } | MetadataRecord::BrokerMitigation { .. } => {}
                 MetadataRecord::PartitionState(partition) => {
                     self.leaders
                         .insert((partition.topic.clone(), partition.partition), partition.leader);

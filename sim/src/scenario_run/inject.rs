@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::expectations::ReplayedState;
 use crate::scenario_file::{FaultAction, FaultKind, Target};
 use crate::scenarios::probes::{active_controller, entries};
-use crate::world::{Cut, Role, World, OBJECT_STORE_NODE};
+use crate::world::{Cut, Role, World, CLIENT_NODE, OBJECT_STORE_NODE};
 
 /// What one fault did, so that healing undoes exactly that.
 #[derive(Debug, Clone)]
@@ -77,6 +77,7 @@ fn resolve_nodes(world: &World, target: &Target) -> Vec<String> {
             .collect(),
         Target::RandomController => choose(&controllers),
         Target::RandomBroker => choose(&brokers),
+        Target::Clients => vec![CLIENT_NODE.to_string()],
         Target::ObjectStore => world
             .node_plan(OBJECT_STORE_NODE)
             .map(|plan| plan.name.clone())

@@ -3,6 +3,7 @@
 
 mod data_expectations;
 mod data_workload;
+mod detector_expectations;
 mod expectations;
 mod health_expectations;
 mod inject;
@@ -54,7 +55,12 @@ pub fn world_params_for(spec: &ScenarioSpec, seed: u64) -> (WorldParams, Scenari
         .and_then(|data| spec.topics.iter().find(|topic| topic.name == data.topic))
     {
         params.broker.replication.min_insync_replicas = topic.min_insync_replicas;
+        params.controller.min_insync_replicas = topic.min_insync_replicas;
     }
+    params.health = spec.detector.clone().map(|mut health| {
+        health.min_insync_replicas = params.controller.min_insync_replicas;
+        health
+    });
     if let Some(tiered) = &spec.tiered_storage {
         tiered.apply_to(&mut params);
     }
@@ -176,6 +182,11 @@ pub async fn execute(world: World, spec: ScenarioSpec) -> Result<(), String> {
                 safety_ended,
             ));
         }
+        failures.extend(detector_expectations::judge(
+            &spec.expect,
+            &fired,
+            trace.entries(),
+        ));
         failures.extend(tier_expectations::judge(
             &spec.expect,
             &fired,

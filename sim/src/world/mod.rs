@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use korasim_core::broker::{BrokerParams, ControllerClient};
+use korasim_core::health::HealthParams;
 use korasim_core::metadata::{BrokerId, ControllerParams, ControllerRequest, ControllerResponse};
 use korasim_core::net::Rpc;
 use madsim::net::NetSim;
@@ -46,6 +47,9 @@ pub struct WorldParams {
     /// zone) with this model, gives every broker its address and turns tiering on in
     /// `broker.tier`. `None` (the default) adds nothing.
     pub object_store: Option<ObjectStoreConfig>,
+    /// The health-check agent and the degradation detector, on the client node; `None` (the
+    /// default): not running.
+    pub health: Option<HealthParams>,
 }
 
 impl Default for WorldParams {
@@ -57,6 +61,7 @@ impl Default for WorldParams {
             disk: DiskConfig::cloud_volume(),
             torn_write_probability: 0.5,
             object_store: None,
+            health: None,
         }
     }
 }
@@ -144,6 +149,7 @@ impl World {
                     object_store_address: store_address,
                     object_store,
                     restart_requests: restart_sender.clone(),
+                    health: params.health.clone(),
                 }
             };
         let mut nodes = BTreeMap::new();

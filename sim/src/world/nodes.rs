@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use korasim_core::broker::{Broker, BrokerConfig, BrokerExit, BrokerParams, ControllerClient};
+use korasim_core::health::{HealthParams, HealthService};
 use korasim_core::metadata::{Controller, ControllerConfig, ControllerId, ControllerParams};
 use korasim_core::net::{Address, Rpc};
 use korasim_core::observe::SharedObserver;
@@ -35,6 +36,9 @@ pub(super) struct NodeContext {
     /// Where a broker asks for its process to be started again (its storage health manager
     /// wants a restart); the world's supervisor does it.
     pub restart_requests: tokio::sync::mpsc::UnboundedSender<String>,
+    /// The health-check agent and degradation detector's thresholds, on the client node
+    /// (`None`: they do not run).
+    pub health: Option<HealthParams>,
 }
 
 impl NodeContext {
@@ -93,9 +97,17 @@ impl NodeContext {
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(rpc.clone());
                 let controllers = self.controllers.values().copied().collect();
+                let rpc_for_health = rpc.clone();
                 let client =
                     ControllerClient::new(rpc, controllers, self.broker_params.controller_request_timeout);
-                *self.admin.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(client));
+                let client = Arc::new(client);
+                *self.admin.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(client.clone());
+                // Kora runs its health-check agent and degradation detector outside the
+                // cluster, where the clients are: a broker clients cannot reach fails its probes.
+                let _health = self
+                    .health
+                    .clone()
+                    .map(|params| HealthService::start(rpc_for_health, client, params, self.observer()));
                 std::future::pending::<()>().await
             }
             Role::ObjectStore => {

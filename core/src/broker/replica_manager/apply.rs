@@ -1,5 +1,6 @@
 //! Applying one role change from metadata to a partition replica.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::super::replication::{FollowerFetchState, LeaderState, RoleChange};
@@ -23,6 +24,7 @@ impl ReplicaManager {
         let partition = self.partition_or_open(&state.topic, state.partition).await;
         let mut replica = partition.replica.lock().await;
         replica.generation += 1;
+        partition.follower_lag_records.store(0, Ordering::Relaxed);
         let known_high_watermark = replica.high_watermark();
         let now = self.now();
         let Some(log) = replica.log.as_mut() else {
@@ -76,6 +78,7 @@ impl ReplicaManager {
         let partition = self.partition_or_open(&state.topic, state.partition).await;
         let mut replica = partition.replica.lock().await;
         replica.generation += 1;
+        partition.follower_lag_records.store(0, Ordering::Relaxed);
         let generation = replica.generation;
         let known_high_watermark = replica.high_watermark();
         let Some(log) = replica.log.as_ref() else {
@@ -109,6 +112,7 @@ impl ReplicaManager {
         let partition = self.partition_or_open(topic, partition).await;
         let mut replica = partition.replica.lock().await;
         replica.generation += 1;
+        partition.follower_lag_records.store(0, Ordering::Relaxed);
         replica.role = Role::Idle;
         drop(replica);
         partition.notify();

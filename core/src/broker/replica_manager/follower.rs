@@ -4,6 +4,7 @@
 //! end and appends what comes back. The decisions are `FollowerFetchState`'s; this file only
 //! carries them out against the log and the network.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::super::data_protocol::{BrokerRequest, BrokerResponse, FetchError, FetchOk};
@@ -112,6 +113,8 @@ impl ReplicaManager {
             Answer::Fetch(Ok(fetched)) => {
                 let appended = self.append_fetched(partition, log, &fetched).await;
                 follower.on_fetched(fetched.high_watermark, log.log_end_offset());
+                let lag = fetched.log_end_offset.saturating_sub(log.log_end_offset());
+                partition.follower_lag_records.store(lag, Ordering::Relaxed);
                 if !appended {
                     return Step::Backoff;
                 }

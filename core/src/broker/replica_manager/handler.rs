@@ -13,12 +13,15 @@ use super::fetch::FetchRequest;
 use super::produce::ProduceRequest;
 use super::ReplicaManager;
 use crate::net::{decode, encode, Address, RpcHandler};
+use crate::telemetry::{BrokerTelemetry, RequestKind};
+use tokio::time::Instant;
 
 /// Serves producers, consumers and follower replicas.
 pub struct DataPlaneHandler {
     pub(in crate::broker) manager: Arc<ReplicaManager>,
     /// The broker's latest metadata, for `Metadata` requests.
     pub(in crate::broker) metadata: BrokerMetadata,
+    pub(in crate::broker) telemetry: Arc<BrokerTelemetry>,
 }
 
 #[async_trait]
@@ -48,7 +51,11 @@ impl RpcHandler for DataPlaneHandler {
                     records,
                     timeout: Duration::from_millis(timeout_ms),
                 };
-                BrokerResponse::Produce(self.manager.produce(request).await?)
+                let started = Instant::now();
+                let answer = self.manager.produce(request).await?;
+                self.telemetry
+                    .record_request(RequestKind::Produce, started.elapsed(), answer.is_ok());
+                BrokerResponse::Produce(answer)
             }
             BrokerRequest::Fetch {
                 topic,
@@ -58,8 +65,10 @@ impl RpcHandler for DataPlaneHandler {
                 current_leader_epoch,
                 replica,
                 max_wait_ms,
-            } => BrokerResponse::Fetch(
-                self.manager
+            } => {
+                let started = Instant::now();
+                let answer = self
+                    .manager
                     .fetch(FetchRequest {
                         topic,
                         partition,
@@ -69,8 +78,21 @@ impl RpcHandler for DataPlaneHandler {
                         replica: replica.map(|(broker, _epoch)| broker),
                         max_wait: Duration::from_millis(max_wait_ms),
                     })
-                    .await,
-            ),
+                    .await;
+                // A consumer fetch that waited for data waited on purpose: only one that came
+                // back with data or an error says how fast the broker serves.
+                let served = answer
+                    .as_ref()
+                    .map_or(true, |fetched| !fetched.batches.is_empty());
+                if replica.is_none() && served {
+                    self.telemetry.record_request(
+                        RequestKind::ConsumerFetch,
+                        started.elapsed(),
+                        answer.is_ok(),
+                    );
+                }
+                BrokerResponse::Fetch(answer)
+            }
             BrokerRequest::OffsetsForLeaderEpoch {
                 topic,
                 partition,
@@ -81,6 +103,9 @@ impl RpcHandler for DataPlaneHandler {
                     .offsets_for_leader_epoch(&topic, partition, current_leader_epoch, leader_epoch)
                     .await,
             ),
+            BrokerRequest::Telemetry => {
+                BrokerResponse::Telemetry(self.telemetry.scrape(self.manager.follower_lag_max_records()))
+            }
             BrokerRequest::Metadata => {
                 let image = self
                     .metadata

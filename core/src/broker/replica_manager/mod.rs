@@ -254,6 +254,19 @@ impl ReplicaManager {
         });
     }
 
+    /// The largest follower lag among this broker's replicas, in records (telemetry).
+    pub fn follower_lag_max_records(&self) -> u64 {
+        lock(&self.partitions)
+            .values()
+            .map(|partition| {
+                partition
+                    .follower_lag_records
+                    .load(std::sync::atomic::Ordering::Relaxed)
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     fn replica_truncated(&self, partition: &Partition, log: &PartitionLog) {
         self.record(Event::ReplicaTruncated {
             broker: self.broker,

@@ -10,6 +10,8 @@
 //! several queues chosen by tokio's own random generator, which madsim does not seed, so the
 //! order waiters wake in would differ between two runs of one seed.
 
+use std::sync::atomic::AtomicU64;
+
 use tokio::sync::futures::Notified;
 use tokio::sync::{Mutex, Notify};
 
@@ -52,6 +54,9 @@ pub(super) struct Partition {
     pub topic: String,
     pub partition: u32,
     pub replica: Mutex<Replica>,
+    /// As a follower: how many records the leader's log end (in its latest fetch answer) is
+    /// ahead of this replica's. Zero in any other role. Read by telemetry without the lock.
+    pub follower_lag_records: AtomicU64,
     changed: Notify,
 }
 
@@ -65,6 +70,7 @@ impl Partition {
                 role: Role::Idle,
                 generation: 0,
             }),
+            follower_lag_records: AtomicU64::new(0),
             changed: Notify::new(),
         }
     }

@@ -35,6 +35,9 @@ pub struct ControllerParams {
     pub entries_per_segment_max: usize,
     /// Applied batches kept in memory for brokers following the log.
     pub recent_batches_max: usize,
+    /// A mitigation never takes a partition's ISR below this (Kafka's broker-wide
+    /// `min.insync.replicas`).
+    pub min_insync_replicas: usize,
     pub rpc: RpcParams,
 }
 
@@ -53,6 +56,7 @@ impl Default for ControllerParams {
             entries_kept_after_snapshot: 50,
             entries_per_segment_max: 128,
             recent_batches_max: 1000,
+            min_insync_replicas: 2,
             rpc: RpcParams::default(),
         }
     }

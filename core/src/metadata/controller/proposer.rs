@@ -11,6 +11,7 @@ use super::super::image::MetadataImage;
 use super::super::leadership::{
     alter_partition, fence_broker, partitions_without_broker, place_topic, unfence_broker,
 };
+use super::super::mitigation::{lift_mitigation, mitigate_broker, Mitigation, MitigationPlan};
 use super::super::protocol::{AlterPartitionRequest, ControllerResponse};
 use super::super::raft_types::{BatchOutcome, MetadataBatch, MetadataRaft};
 use super::super::records::{BrokerId, FenceReason, MetadataRecord};
@@ -45,6 +46,12 @@ pub enum Command {
     },
     AlterPartition {
         request: AlterPartitionRequest,
+        reply: oneshot::Sender<ControllerResponse>,
+    },
+    Mitigate {
+        broker: BrokerId,
+        mitigation: Mitigation,
+        active: bool,
         reply: oneshot::Sender<ControllerResponse>,
     },
 }
@@ -226,7 +233,38 @@ impl Proposer {
                 };
                 let _ = reply.send(answer);
             }
+            Command::Mitigate {
+                broker,
+                mitigation,
+                active,
+                reply,
+            } => {
+                let _ = reply.send(self.mitigate(broker, mitigation, active).await);
+            }
         }
+    }
+
+    async fn mitigate(&self, broker: BrokerId, mitigation: Mitigation, active: bool) -> ControllerResponse {
+        let image = self.image();
+        let plan = if active {
+            mitigate_broker(&image, broker, mitigation, self.params.min_insync_replicas)
+        } else {
+            MitigationPlan {
+                records: lift_mitigation(&image, broker, mitigation),
+                ..MitigationPlan::default()
+            }
+        };
+        let MitigationPlan {
+            records,
+            acted,
+            blocked,
+        } = plan;
+        if records.is_empty() {
+            return ControllerResponse::Mitigated { acted, blocked };
+        }
+        self.propose(records)
+            .await
+            .answer(|_| ControllerResponse::Mitigated { acted, blocked })
     }
 
     async fn fence_expired_sessions(&self) {

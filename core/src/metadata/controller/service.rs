@@ -104,6 +104,26 @@ impl ControllerService {
                 self.ask(|reply| Command::ControlledShutdown { broker, epoch, reply })
                     .await
             }
+            ControllerRequest::Mitigate {
+                broker,
+                mitigation,
+                active,
+            } => {
+                self.ask(|reply| Command::Mitigate {
+                    broker,
+                    mitigation,
+                    active,
+                    reply,
+                })
+                .await
+            }
+            ControllerRequest::DescribeCluster => {
+                let shared = self
+                    .shared
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                ControllerResponse::Cluster(Box::new(shared.image.clone()))
+            }
         }
     }
 

@@ -130,13 +130,18 @@ mod tests {
         let all = checker_names();
         assert!(expected.iter().all(|name| all.contains(name)), "{all:?}");
         let tier = korasim_core::tier::TierParams::default();
-        let chosen = checkers_named(&["high-watermark-monotonic".to_string()], BTreeMap::new(), &tier);
+        let chosen = checkers_named(
+            &["high-watermark-monotonic".to_string()],
+            BTreeMap::new(),
+            &tier,
+            2,
+        );
         assert_eq!(
             chosen.iter().map(|checker| checker.name()).collect::<Vec<_>>(),
             ["high-watermark-monotonic"]
         );
         assert_eq!(
-            checkers_named(&["all".to_string()], BTreeMap::new(), &tier).len(),
+            checkers_named(&["all".to_string()], BTreeMap::new(), &tier, 2).len(),
             all.len()
         );
     }

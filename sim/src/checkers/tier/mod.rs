@@ -82,6 +82,7 @@ mod tests {
             &["no-orphan-objects".to_string()],
             BTreeMap::new(),
             &TierParams::default(),
+            2,
         );
         assert_eq!(
             chosen.iter().map(|checker| checker.name()).collect::<Vec<_>>(),

@@ -265,6 +265,8 @@ impl RpcHandler for FakeBroker {
             BrokerRequest::OffsetsForLeaderEpoch { .. } => {
                 BrokerResponse::OffsetsForLeaderEpoch(Err(FetchError::NotLeaderOrFollower))
             }
+            // The clients never scrape telemetry; the fake broker has none to give.
+            BrokerRequest::Telemetry => return None,
         };
         Some(encode(&response))
     }

@@ -1,0 +1,330 @@
+//! The health node's two long-lived activities: the agent's probe loop for each broker, and
+//! the detector's round every `evaluation_interval` (read the metadata, scrape every
+//! broker's telemetry, take the agent's results, judge, act through the active controller).
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use super::judge::{BrokerRound, Decision, DetectorState, Problem};
+use super::params::HealthParams;
+use super::probes::{ProbeKind, ProbeLedger};
+use super::HEALTH_CHECK_TOPIC;
+use crate::broker::data_protocol::{Acks, BrokerRequest, BrokerResponse};
+use crate::broker::log::{ProducerInfo, Record};
+use crate::broker::ControllerClient;
+use crate::metadata::{
+    BlockedPartition, BrokerId, ControllerRequest, ControllerResponse, MetadataImage, Mitigation,
+};
+use crate::net::{Address, Rpc};
+use crate::observe::{Event, SharedObserver};
+use crate::telemetry::TelemetrySnapshot;
+
+/// How long a telemetry scrape may take before the broker counts as not answering.
+const SCRAPE_TIMEOUT: Duration = Duration::from_secs(2);
+/// A probe record's size: small, so probes cost the cluster nothing.
+const PROBE_RECORD_BYTES: usize = 64;
+
+pub struct HealthService {
+    rpc: Arc<Rpc>,
+    controllers: Arc<ControllerClient>,
+    params: HealthParams,
+    observer: SharedObserver,
+    ledger: Mutex<ProbeLedger>,
+    image: Mutex<Option<MetadataImage>>,
+    probed: Mutex<BTreeSet<BrokerId>>,
+}
+
+impl HealthService {
+    /// Starts the detector; it starts the agent's probe loops as it learns of brokers.
+    pub fn start(
+        rpc: Arc<Rpc>,
+        controllers: Arc<ControllerClient>,
+        params: HealthParams,
+        observer: SharedObserver,
+    ) -> Arc<Self> {
+        let service = Arc::new(HealthService {
+            rpc,
+            controllers,
+            params,
+            observer,
+            ledger: Mutex::new(ProbeLedger::default()),
+            image: Mutex::new(None),
+            probed: Mutex::new(BTreeSet::new()),
+        });
+        let detector = service.clone();
+        tokio::spawn(async move { detector.detect().await });
+        service
+    }
+
+    async fn detect(self: Arc<Self>) {
+        let mut state = DetectorState::default();
+        loop {
+            tokio::time::sleep(self.params.evaluation_interval).await;
+            self.round(&mut state).await;
+        }
+    }
+
+    async fn round(self: &Arc<Self>, state: &mut DetectorState) {
+        let Some(ControllerResponse::Cluster(image)) =
+            self.controllers.send(&ControllerRequest::DescribeCluster).await
+        else {
+            return;
+        };
+        let image = *image;
+        *lock(&self.image) = Some(image.clone());
+        if !image.topics.contains_key(HEALTH_CHECK_TOPIC) {
+            self.create_probe_topic(&image).await;
+        }
+        self.start_probing(&image);
+        let mut probes = lock(&self.ledger).take_round();
+        let mut rounds = Vec::new();
+        for (&broker, registration) in &image.brokers {
+            let unfenced = !registration.fenced;
+            let telemetry = if unfenced {
+                self.scrape(registration.address).await
+            } else {
+                None
+            };
+            let round = BrokerRound {
+                broker,
+                unfenced,
+                probes: probes.remove(&broker),
+                telemetry,
+                demoted: image.has_mitigation(broker, Mitigation::Demoted),
+                isr_ineligible: image.has_mitigation(broker, Mitigation::IsrIneligible),
+                starved_partitions: starved_partitions(&image, broker, self.params.min_insync_replicas),
+            };
+            self.record_round(&round);
+            rounds.push(round);
+        }
+        for decision in state.judge(&rounds, &self.params) {
+            self.act(state, decision, &rounds).await;
+        }
+    }
+
+    fn record_round(&self, round: &BrokerRound) {
+        let probes = round.probes.clone().unwrap_or_default();
+        let telemetry = round.telemetry.clone().unwrap_or_default();
+        self.observer.record(Event::HealthRound {
+            broker: round.broker,
+            probes: probes.attempts,
+            probe_failures: probes.failures,
+            probe_produce_p99_ms: probes.produce.p99_us / 1000,
+            probe_fetch_p99_ms: probes.fetch.p99_us / 1000,
+            scraped: round.telemetry.is_some(),
+            disk_write_p99_us: telemetry.disk_write.p99_us,
+            produce_p99_ms: telemetry.produce.p99_us / 1000,
+            follower_lag_max_records: telemetry.follower_lag_max_records,
+        });
+    }
+
+    async fn act(&self, state: &mut DetectorState, decision: Decision, rounds: &[BrokerRound]) {
+        let (broker, problem, reason, active) = match decision {
+            Decision::Escalate {
+                broker,
+                problem,
+                reason,
+            } => {
+                self.observer.record(Event::Escalated {
+                    broker,
+                    problem: problem.to_string(),
+                    reason,
+                });
+                return;
+            }
+            Decision::Mitigate {
+                broker,
+                problem,
+                reason,
+            } => (broker, problem, reason, true),
+            Decision::Lift {
+                broker,
+                problem,
+                reason,
+            } => (broker, problem, reason, false),
+        };
+        let mitigation = match problem {
+            Problem::NoProgress => Mitigation::Demoted,
+            Problem::Slow => Mitigation::IsrIneligible,
+        };
+        let request = ControllerRequest::Mitigate {
+            broker,
+            mitigation,
+            active,
+        };
+        let (acted, blocked) = match self.controllers.send(&request).await {
+            Some(ControllerResponse::Mitigated { acted, blocked }) => (acted, blocked),
+            other => {
+                tracing::debug!(
+                    broker,
+                    ?other,
+                    "mitigation not committed; the next round asks again"
+                );
+                return;
+            }
+        };
+        self.observer.record(Event::DetectorDecision {
+            broker,
+            problem: problem.to_string(),
+            action: if active {
+                format!("{mitigation}")
+            } else {
+                format!("no longer {mitigation}")
+            },
+            reason,
+            partitions_changed: acted.len() as u64,
+            partitions_blocked: blocked.len() as u64,
+        });
+        if let Some(escalation) = blocked_escalation(state, broker, problem, &blocked, rounds) {
+            self.observer.record(escalation);
+        }
+    }
+
+    async fn create_probe_topic(&self, image: &MetadataImage) {
+        let request = ControllerRequest::CreateTopic {
+            name: HEALTH_CHECK_TOPIC.to_string(),
+            partition_count: image.brokers.len() as u32,
+            replication_factor: 1,
+        };
+        let _ = self.controllers.send(&request).await;
+    }
+
+    /// One probe loop per broker, started once: brokers keep their id for the whole run.
+    fn start_probing(self: &Arc<Self>, image: &MetadataImage) {
+        let mut probed = lock(&self.probed);
+        for &broker in image.brokers.keys() {
+            if probed.insert(broker) {
+                let agent = self.clone();
+                tokio::spawn(async move { agent.probe(broker).await });
+            }
+        }
+    }
+
+    /// The probe partition pinned to `broker` and where the broker listens.
+    fn target(&self, broker: BrokerId) -> Option<(u32, Address)> {
+        let image = lock(&self.image);
+        let image = image.as_ref()?;
+        let partition = image
+            .topics
+            .get(HEALTH_CHECK_TOPIC)?
+            .iter()
+            .find(|partition| partition.replicas == [broker])?;
+        Some((partition.partition, image.brokers.get(&broker)?.address))
+    }
+
+    async fn probe(self: Arc<Self>, broker: BrokerId) {
+        loop {
+            tokio::time::sleep(self.params.probe_interval).await;
+            let Some((partition, address)) = self.target(broker) else {
+                continue;
+            };
+            let produced = self.probe_produce(address, partition).await;
+            lock(&self.ledger).record(broker, ProbeKind::Produce, produced.map(|(latency, _)| latency));
+            let Some((_, offset)) = produced else { continue };
+            let fetched = self.probe_fetch(address, partition, offset).await;
+            lock(&self.ledger).record(broker, ProbeKind::Fetch, fetched);
+        }
+    }
+
+    /// A produce probe's latency and the offset it got.
+    async fn probe_produce(&self, address: Address, partition: u32) -> Option<(u64, u64)> {
+        let request = BrokerRequest::Produce {
+            topic: HEALTH_CHECK_TOPIC.to_string(),
+            partition,
+            acks: Acks::Leader,
+            producer: ProducerInfo::NONE,
+            records: vec![Record::new(None, Bytes::from(vec![b'p'; PROBE_RECORD_BYTES]))],
+            timeout_ms: self.params.probe_timeout.as_millis() as u64,
+        };
+        let started = Instant::now();
+        match self.rpc.call(address, &request, self.params.probe_timeout).await {
+            Ok(BrokerResponse::Produce(Ok(ok))) => Some((elapsed_us(started), ok.base_offset)),
+            _ => None,
+        }
+    }
+
+    async fn probe_fetch(&self, address: Address, partition: u32, offset: u64) -> Option<u64> {
+        let request = BrokerRequest::Fetch {
+            topic: HEALTH_CHECK_TOPIC.to_string(),
+            partition,
+            fetch_offset: offset,
+            max_bytes: 4096,
+            current_leader_epoch: None,
+            replica: None,
+            max_wait_ms: 0,
+        };
+        let started = Instant::now();
+        match self.rpc.call(address, &request, self.params.probe_timeout).await {
+            Ok(BrokerResponse::Fetch(Ok(_))) => Some(elapsed_us(started)),
+            _ => None,
+        }
+    }
+
+    async fn scrape(&self, address: Address) -> Option<TelemetrySnapshot> {
+        match self
+            .rpc
+            .call(address, &BrokerRequest::Telemetry, SCRAPE_TIMEOUT)
+            .await
+        {
+            Ok(BrokerResponse::Telemetry(snapshot)) => Some(snapshot),
+            _ => None,
+        }
+    }
+}
+
+/// The escalation a mitigation's blocked partitions call for (once per episode).
+fn blocked_escalation(
+    state: &mut DetectorState,
+    broker: BrokerId,
+    problem: Problem,
+    blocked: &[BlockedPartition],
+    _rounds: &[BrokerRound],
+) -> Option<Event> {
+    let first = blocked.first()?;
+    let reason = format!(
+        "no safe mitigation for {} partition(s), e.g. {}-{}: {}",
+        blocked.len(),
+        first.topic,
+        first.partition,
+        first.reason
+    );
+    match state.escalate(broker, problem, reason)? {
+        Decision::Escalate {
+            broker,
+            problem,
+            reason,
+        } => Some(Event::Escalated {
+            broker,
+            problem: problem.to_string(),
+            reason,
+        }),
+        _ => None,
+    }
+}
+
+/// Partitions `broker` replicates without being in their ISR, whose ISR is below
+/// `min_insync_replicas` (single-replica partitions never count).
+fn starved_partitions(
+    image: &MetadataImage,
+    broker: BrokerId,
+    min_insync_replicas: usize,
+) -> Vec<(String, u32)> {
+    image
+        .partitions()
+        .filter(|partition| partition.replicas.len() > 1 && partition.replicas.contains(&broker))
+        .filter(|partition| !partition.isr.contains(&broker) && partition.isr.len() < min_insync_replicas)
+        .map(|partition| (partition.topic.clone(), partition.partition))
+        .collect()
+}
+
+fn elapsed_us(started: Instant) -> u64 {
+    started.elapsed().as_micros() as u64
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
