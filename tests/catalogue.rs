@@ -51,6 +51,9 @@ catalogue_tests! {
     slow_follower => "slow-follower", 1;
     steady_state => "steady-state", 1;
     storage_stall => "storage-stall", 2;
+    audit_follower_bit_flip => "audit-follower-bit-flip", 1;
+    audit_leader_trims_prefix => "audit-leader-trims-prefix", 1;
+    audit_corrupt_object => "audit-corrupt-object", 1;
     zone_loss_data => "zone-loss-data", 2;
     tier_broker_loses_disk => "tier-broker-loses-disk", 1;
     tier_leader_change_during_upload => "tier-leader-change-during-upload", 1;

@@ -65,6 +65,15 @@ pub enum BrokerRequest {
         current_leader_epoch: u64,
         leader_epoch: u64,
     },
+    /// Durability audit: the leader in `leader_epoch` asks a follower for the checksum of its
+    /// batches over the committed range `[from_offset, to_offset)` (see `broker::audit`).
+    AuditChecksum {
+        topic: String,
+        partition: u32,
+        leader_epoch: u64,
+        from_offset: u64,
+        to_offset: u64,
+    },
 }
 
 /// The answer to a [`BrokerRequest`], variant for variant.
@@ -76,6 +85,7 @@ pub enum BrokerResponse {
     /// the one asked for.
     OffsetsForLeaderEpoch(#[serde(with = "epoch_answer_wire")] Result<Option<EpochEndOffset>, FetchError>),
     Metadata(ClusterMetadata),
+    AuditChecksum(super::audit::AuditAnswer),
 }
 
 /// A broker's view of the cluster, for clients to find partition leaders.

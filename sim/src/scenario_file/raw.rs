@@ -118,6 +118,8 @@ pub struct RawExpect {
     pub upload_backlog_drains_within: Option<Spanned<DurationValue>>,
     pub local_bytes_rise_and_fall: Option<Spanned<bool>>,
     pub stalled_broker_restarted_within: Option<DurationValue>,
+    pub audit_detects_within: Option<DurationValue>,
+    pub repaired_within: Option<DurationValue>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -188,6 +188,12 @@ pub struct ExpectSpec {
     /// A broker whose disk stalls is restarted by its storage health manager within this
     /// long, and stays fenced and out of every ISR until the stall ends.
     pub stalled_broker_restarted_within: Option<Duration>,
+    /// Every corruption fault (`flip-bit`, `trim-log-prefix`, `corrupt-object`) is reported by
+    /// a durability audit within this long.
+    pub audit_detects_within: Option<Duration>,
+    /// ... and repaired within this long of the fault: the corrupt replica left the ISR (and
+    /// leadership), rebuilt and rejoined it; the corrupt object was written again.
+    pub repaired_within: Option<Duration>,
 }
 
 /// The seed also chooses the topology and the fault mix.

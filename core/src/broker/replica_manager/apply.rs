@@ -23,6 +23,7 @@ impl ReplicaManager {
         let partition = self.partition_or_open(&state.topic, state.partition).await;
         let mut replica = partition.replica.lock().await;
         replica.generation += 1;
+        replica.suspects.clear();
         let known_high_watermark = replica.high_watermark();
         let now = self.now();
         let Some(log) = replica.log.as_mut() else {
@@ -69,6 +70,12 @@ impl ReplicaManager {
         }
     }
 
+    /// Follows again after a corrupt replica was taken out of the ISR: the rebuild happens
+    /// under the same lock, before the new follower task fetches anything.
+    pub(super) async fn become_follower_after_rebuild(self: &Arc<Self>, state: &PartitionState) {
+        self.become_follower(state).await;
+    }
+
     async fn become_follower(self: &Arc<Self>, state: &PartitionState) {
         let Some(leader) = state.leader else {
             return self.become_idle(&state.topic, state.partition).await;
@@ -76,6 +83,10 @@ impl ReplicaManager {
         let partition = self.partition_or_open(&state.topic, state.partition).await;
         let mut replica = partition.replica.lock().await;
         replica.generation += 1;
+        replica.suspects.clear();
+        if replica.pending_rebuild.is_some() && !state.isr.contains(&self.broker) {
+            self.rebuild_locked(&partition, &mut replica).await;
+        }
         let generation = replica.generation;
         let known_high_watermark = replica.high_watermark();
         let Some(log) = replica.log.as_ref() else {

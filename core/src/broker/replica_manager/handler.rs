@@ -88,6 +88,17 @@ impl RpcHandler for DataPlaneHandler {
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
                 BrokerResponse::Metadata(ClusterMetadata::from_image(&image))
             }
+            BrokerRequest::AuditChecksum {
+                topic,
+                partition,
+                leader_epoch,
+                from_offset,
+                to_offset,
+            } => BrokerResponse::AuditChecksum(
+                self.manager
+                    .answer_audit(&topic, partition, leader_epoch, from_offset, to_offset)
+                    .await,
+            ),
         };
         Some(encode(&response))
     }

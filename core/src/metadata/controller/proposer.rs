@@ -10,8 +10,9 @@ use tokio::time::Instant;
 use super::super::image::MetadataImage;
 use super::super::leadership::{
     alter_partition, fence_broker, partitions_without_broker, place_topic, unfence_broker,
+    without_corrupt_replica,
 };
-use super::super::protocol::{AlterPartitionRequest, ControllerResponse};
+use super::super::protocol::{AlterPartitionRequest, ControllerResponse, CorruptReplicaReport};
 use super::super::raft_types::{BatchOutcome, MetadataBatch, MetadataRaft};
 use super::super::records::{BrokerId, FenceReason, MetadataRecord};
 use super::super::state_machine::SharedMetadata;
@@ -45,6 +46,10 @@ pub enum Command {
     },
     AlterPartition {
         request: AlterPartitionRequest,
+        reply: oneshot::Sender<ControllerResponse>,
+    },
+    ReportCorruptReplica {
+        report: CorruptReplicaReport,
         reply: oneshot::Sender<ControllerResponse>,
     },
 }
@@ -223,6 +228,30 @@ impl Proposer {
                     self.propose(fence_broker(&image, broker, FenceReason::ControlledShutdown))
                         .await
                         .answer(|_| ControllerResponse::ShutdownComplete)
+                };
+                let _ = reply.send(answer);
+            }
+            Command::ReportCorruptReplica { report, reply } => {
+                let image = self.image();
+                let registered = image
+                    .brokers
+                    .get(&report.broker)
+                    .is_some_and(|state| state.epoch == report.broker_epoch);
+                let answer = if !registered {
+                    ControllerResponse::Rejected(super::super::image::Rejection::UnknownBrokerEpoch {
+                        broker: report.broker,
+                        epoch: report.broker_epoch,
+                    })
+                } else {
+                    match without_corrupt_replica(&image, &report) {
+                        Err(error) => ControllerResponse::AlterPartitionRejected(error),
+                        // Already out: nothing to commit.
+                        Ok((state, false)) => ControllerResponse::PartitionAltered(state),
+                        Ok((state, true)) => self
+                            .propose(vec![MetadataRecord::PartitionState(state.clone())])
+                            .await
+                            .answer(|_| ControllerResponse::PartitionAltered(state)),
+                    }
                 };
                 let _ = reply.send(answer);
             }

@@ -104,6 +104,10 @@ impl ControllerService {
                 self.ask(|reply| Command::ControlledShutdown { broker, epoch, reply })
                     .await
             }
+            ControllerRequest::ReportCorruptReplica(report) => {
+                self.ask(|reply| Command::ReportCorruptReplica { report, reply })
+                    .await
+            }
         }
     }
 

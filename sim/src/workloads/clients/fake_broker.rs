@@ -265,6 +265,12 @@ impl RpcHandler for FakeBroker {
             BrokerRequest::OffsetsForLeaderEpoch { .. } => {
                 BrokerResponse::OffsetsForLeaderEpoch(Err(FetchError::NotLeaderOrFollower))
             }
+            // Clients never audit; the fake holds no replicas to answer for.
+            BrokerRequest::AuditChecksum { .. } => {
+                BrokerResponse::AuditChecksum(korasim_core::broker::audit::AuditAnswer::Unavailable(
+                    "a fake broker holds no replicas".to_string(),
+                ))
+            }
         };
         Some(encode(&response))
     }
