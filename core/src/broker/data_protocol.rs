@@ -73,6 +73,10 @@ pub enum BrokerRequest {
         leader_epoch: u64,
         from_offset: u64,
         to_offset: u64,
+        /// Set when the leader's audit convicted this follower by the majority rule (its
+        /// batches pass their own CRCs but differ): it marks itself for a rebuild below this
+        /// offset instead of answering.
+        convicted_below: Option<u64>,
     },
 }
 

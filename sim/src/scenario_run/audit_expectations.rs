@@ -265,3 +265,187 @@ fn describe(damage: &Damage) -> String {
         Damage::Object { key } => format!("object {key}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use korasim_core::metadata::PartitionState;
+
+    use super::*;
+
+    fn at(seconds: u64, node: &str, event: Event) -> TraceEntry {
+        TraceEntry {
+            at: Duration::from_secs(seconds),
+            node: node.to_string(),
+            kind: TraceKind::Node(event),
+        }
+    }
+
+    fn convicted(seconds: u64) -> TraceEntry {
+        at(
+            seconds,
+            "broker-1",
+            Event::AuditCorruptReplica {
+                auditor: 1,
+                broker: 2,
+                topic: "t".into(),
+                partition: 0,
+                leader_epoch: 1,
+                reason: CorruptionReason::BatchChecksumFailed {
+                    offset: 10,
+                    defect: "checksum mismatch".into(),
+                },
+            },
+        )
+    }
+
+    fn rebuilt(seconds: u64) -> TraceEntry {
+        at(
+            seconds,
+            "broker-2",
+            Event::AuditReplicaRebuilding {
+                broker: 2,
+                topic: "t".into(),
+                partition: 0,
+                log_start_offset: 0,
+                log_end_offset: 10,
+            },
+        )
+    }
+
+    fn isr(seconds: u64, offset: u64, isr: Vec<u32>) -> TraceEntry {
+        at(
+            seconds,
+            "controller-1",
+            Event::MetadataApplied {
+                offset,
+                records: vec![MetadataRecord::PartitionState(PartitionState {
+                    topic: "t".into(),
+                    partition: 0,
+                    replicas: vec![1, 2, 3],
+                    isr,
+                    leader: Some(1),
+                    leader_epoch: 1,
+                    partition_epoch: offset,
+                })],
+                rejected: None,
+            },
+        )
+    }
+
+    fn replica() -> Damage {
+        Damage::Replica {
+            broker: 2,
+            topic: "t".into(),
+            partition: 0,
+        }
+    }
+
+    const FAULT_AT: Duration = Duration::from_secs(40);
+
+    fn judge_replica(trace: &[TraceEntry]) -> Option<String> {
+        judge_damage(
+            "flip-bit",
+            FAULT_AT,
+            &replica(),
+            trace,
+            Some(Duration::from_secs(35)),
+            Some(Duration::from_secs(60)),
+        )
+    }
+
+    #[test]
+    fn a_replica_caught_in_time_and_rebuilt_passes() {
+        let trace = vec![
+            convicted(60),
+            isr(60, 5, vec![1, 3]),
+            rebuilt(61),
+            isr(63, 6, vec![1, 2, 3]),
+        ];
+        assert_eq!(judge_replica(&trace), None);
+    }
+
+    #[test]
+    fn no_audit_report_fails() {
+        let failure = judge_replica(&[isr(60, 5, vec![1, 3])]).unwrap();
+        assert!(
+            failure.contains("no durability audit reported the damage"),
+            "{failure}"
+        );
+    }
+
+    #[test]
+    fn a_late_report_fails() {
+        let failure = judge_replica(&[convicted(80)]).unwrap();
+        assert!(failure.contains("only at 80.0s"), "{failure}");
+    }
+
+    #[test]
+    fn a_replica_kept_in_the_isr_or_never_rebuilt_fails() {
+        let failure = judge_replica(&[convicted(60)]).unwrap();
+        assert!(failure.contains("never left the ISR"), "{failure}");
+        let failure =
+            judge_replica(&[convicted(60), isr(60, 5, vec![1, 3]), isr(63, 6, vec![1, 2, 3])]).unwrap();
+        assert!(failure.contains("never rebuilt"), "{failure}");
+        let failure = judge_replica(&[convicted(60), isr(60, 5, vec![1, 3]), rebuilt(61)]).unwrap();
+        assert!(failure.contains("never rejoined"), "{failure}");
+    }
+
+    #[test]
+    fn a_repair_after_the_deadline_fails() {
+        let trace = vec![
+            convicted(60),
+            isr(60, 5, vec![1, 3]),
+            rebuilt(61),
+            isr(120, 6, vec![1, 2, 3]),
+        ];
+        let failure = judge_replica(&trace).unwrap();
+        assert!(failure.contains("repaired only at 120.0s"), "{failure}");
+    }
+
+    #[test]
+    fn a_corrupt_object_must_be_reported_and_written_again() {
+        let damage = Damage::Object {
+            key: "tier/t/0/abc.log".into(),
+        };
+        let reported = at(
+            60,
+            "broker-1",
+            Event::AuditObjectCorrupt {
+                broker: 1,
+                topic: "t".into(),
+                partition: 0,
+                object_id: "abc".into(),
+                base_offset: 0,
+                last_offset: 9,
+                repairable: true,
+                evidence: "checksum mismatch".into(),
+            },
+        );
+        let repaired = at(
+            61,
+            "broker-1",
+            Event::AuditObjectRepaired {
+                broker: 1,
+                topic: "t".into(),
+                partition: 0,
+                object_id: "abc".into(),
+                key: "tier/t/0/abc.log".into(),
+            },
+        );
+        let judge = |trace: &[TraceEntry]| {
+            judge_damage(
+                "corrupt-object",
+                FAULT_AT,
+                &damage,
+                trace,
+                Some(Duration::from_secs(35)),
+                Some(Duration::from_secs(40)),
+            )
+        };
+        assert_eq!(judge(&[reported.clone(), repaired]), None);
+        let failure = judge(&[reported]).unwrap();
+        assert!(failure.contains("never written again"), "{failure}");
+        let failure = judge(&[]).unwrap();
+        assert!(failure.contains("no durability audit reported"), "{failure}");
+    }
+}

@@ -94,9 +94,16 @@ impl RpcHandler for DataPlaneHandler {
                 leader_epoch,
                 from_offset,
                 to_offset,
+                convicted_below,
             } => BrokerResponse::AuditChecksum(
                 self.manager
-                    .answer_audit(&topic, partition, leader_epoch, from_offset, to_offset)
+                    .answer_audit(
+                        &topic,
+                        partition,
+                        leader_epoch,
+                        from_offset..to_offset,
+                        convicted_below,
+                    )
                     .await,
             ),
         };

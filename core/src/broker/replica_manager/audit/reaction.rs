@@ -59,6 +59,26 @@ impl ReplicaManager {
                     .insert(corrupt, reason.first_bad_offset().unwrap_or(0));
             }
         }
+        // A follower whose own CRCs failed knows it is corrupt; one convicted by the majority
+        // rule does not, and is told.
+        if let (
+            true,
+            CorruptionReason::DisagreesWithMajority {
+                from_offset,
+                to_offset,
+                ..
+            },
+        ) = (corrupt != self.broker, &reason)
+        {
+            self.ask_audit_checksum(
+                partition,
+                corrupt,
+                leader_epoch,
+                *from_offset..*to_offset,
+                Some(*from_offset),
+            )
+            .await;
+        }
         self.report_corrupt(partition, leader_epoch, corrupt).await;
     }
 

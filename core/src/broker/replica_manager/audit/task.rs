@@ -181,8 +181,8 @@ impl ReplicaManager {
                     partition,
                     follower,
                     plan.leader_epoch,
-                    range.from_offset,
-                    range.to_offset,
+                    range.from_offset..range.to_offset,
+                    None,
                 )
                 .await;
             answers.insert(follower, answer);
@@ -209,13 +209,13 @@ impl ReplicaManager {
         }
     }
 
-    async fn ask_audit_checksum(
+    pub(super) async fn ask_audit_checksum(
         &self,
         partition: &Partition,
         follower: BrokerId,
         leader_epoch: u64,
-        from_offset: u64,
-        to_offset: u64,
+        range: std::ops::Range<u64>,
+        convicted_below: Option<u64>,
     ) -> AuditAnswer {
         let (Some(rpc), Some(address)) = (self.rpc(), self.address_of(follower)) else {
             return AuditAnswer::Unavailable(format!("broker {follower} cannot be reached"));
@@ -224,8 +224,9 @@ impl ReplicaManager {
             topic: partition.topic.clone(),
             partition: partition.partition,
             leader_epoch,
-            from_offset,
-            to_offset,
+            from_offset: range.start,
+            to_offset: range.end,
+            convicted_below,
         };
         match rpc
             .call::<_, BrokerResponse>(address, &request, self.params.audit.audit_request_timeout)
