@@ -1924,6 +1924,90 @@ fn tiered_storage_expectations_are_read() {
 }
 
 #[test]
+fn flip_bit_aimed_at_a_controller() {
+    let error = rejected(&tiered(&[
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "flip-bit""#,
+        /* 10 */ r#"target = "controller-2""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(10),
+            message: &["fault `flip-bit` needs a broker, got `controller-2`"],
+            hint: Some("only a broker holds partition logs"),
+        },
+    );
+}
+
+#[test]
+fn trim_log_prefix_lasting_a_while() {
+    let error = rejected(&tiered(&[
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"for = "5s""#,
+        /* 10 */ r#"kind = "trim-log-prefix""#,
+        /* 11 */ r#"target = "broker-1""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 9,
+            column: Some(7),
+            message: &["fault `trim-log-prefix` happens at one instant and takes no `for`"],
+            hint: Some("remove `for`"),
+        },
+    );
+}
+
+#[test]
+fn random_faults_with_flip_bit() {
+    let error = rejected(&tiered(&[
+        /*  7 */ r#"[random_faults]"#,
+        /*  8 */ r#"kinds = ["kill", "flip-bit"]"#,
+        /*  9 */ r#"mean_interval = "20s""#,
+        /* 10 */ r#"duration_min = "5s""#,
+        /* 11 */ r#"duration_max = "30s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 8,
+            column: Some(9),
+            message: &["`flip-bit` cannot be drawn at random"],
+            hint: Some("audit_detects_within"),
+        },
+    );
+}
+
+#[test]
+fn audit_expectations_are_read() {
+    let spec = parse(
+        Path::new(BAD_FILE),
+        &tiered(&[
+            /*  7 */ r#"[[faults]]"#,
+            /*  8 */ r#"at = "10s""#,
+            /*  9 */ r#"kind = "flip-bit""#,
+            /* 10 */ r#"target = "random-broker""#,
+            /* 11 */ r#"[expect]"#,
+            /* 12 */ r#"audit_detects_within = "35s""#,
+            /* 13 */ r#"repaired_within = "1m""#,
+        ]),
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(
+        spec.expect.audit_detects_within,
+        Some(std::time::Duration::from_secs(35))
+    );
+    assert_eq!(
+        spec.expect.repaired_within,
+        Some(std::time::Duration::from_secs(60))
+    );
+}
+
+#[test]
 fn detector_expectation_without_a_detector() {
     let error = rejected(&lines(&[
         /*  1 */ r#"name = "bad""#,

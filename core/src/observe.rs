@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::broker::audit::rules::{CorruptionReason, LogStartCause};
 use crate::metadata::{BrokerId, MetadataRecord};
 use crate::tier::TierRecord;
 
@@ -204,6 +205,65 @@ pub enum Event {
         broker: BrokerId,
         problem: String,
         reason: String,
+    },
+    /// Durability audit: this broker's local log start for the partition moved, and why.
+    AuditLogStartChanged {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        from: u64,
+        to: u64,
+        cause: LogStartCause,
+    },
+    /// Durability audit: as leader in `leader_epoch`, `auditor` found `broker`'s replica
+    /// corrupt (the reason carries the evidence). The replica is marked, reported to the
+    /// controller to leave the ISR (and leadership, if it leads), and rebuilt.
+    AuditCorruptReplica {
+        auditor: BrokerId,
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        leader_epoch: u64,
+        reason: CorruptionReason,
+    },
+    /// Durability audit: the replicas' checksums over a committed range disagree and no
+    /// majority says which copy is right; nobody is convicted.
+    AuditUndecided {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        detail: String,
+    },
+    /// This broker's corrupt replica, out of the ISR, was cut back to what it can trust
+    /// (emptied when nothing) and fetches the rest from the leader again.
+    AuditReplicaRebuilding {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        log_start_offset: u64,
+        log_end_offset: u64,
+    },
+    /// Durability audit: the object of a remote segment does not hold the segment's committed
+    /// batches. `repairable` says whether the leader still has the range locally to upload it
+    /// again; otherwise the segment is flagged (no copy of it is left anywhere).
+    AuditObjectCorrupt {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        object_id: String,
+        base_offset: u64,
+        last_offset: u64,
+        repairable: bool,
+        evidence: String,
+    },
+    /// Durability audit: the corrupt object was written again from the leader's local copy,
+    /// verified, and now holds the segment's committed batches.
+    AuditObjectRepaired {
+        broker: BrokerId,
+        topic: String,
+        partition: u32,
+        object_id: String,
+        key: String,
     },
 }
 

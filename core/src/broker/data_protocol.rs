@@ -68,6 +68,19 @@ pub enum BrokerRequest {
     },
     /// A metrics scrape: the broker's telemetry since the previous scrape.
     Telemetry,
+    /// Durability audit: the leader in `leader_epoch` asks a follower for the checksum of its
+    /// batches over the committed range `[from_offset, to_offset)` (see `broker::audit`).
+    AuditChecksum {
+        topic: String,
+        partition: u32,
+        leader_epoch: u64,
+        from_offset: u64,
+        to_offset: u64,
+        /// Set when the leader's audit convicted this follower by the majority rule (its
+        /// batches pass their own CRCs but differ): it marks itself for a rebuild below this
+        /// offset instead of answering.
+        convicted_below: Option<u64>,
+    },
 }
 
 /// The answer to a [`BrokerRequest`], variant for variant.
@@ -80,6 +93,7 @@ pub enum BrokerResponse {
     OffsetsForLeaderEpoch(#[serde(with = "epoch_answer_wire")] Result<Option<EpochEndOffset>, FetchError>),
     Metadata(ClusterMetadata),
     Telemetry(TelemetrySnapshot),
+    AuditChecksum(super::audit::AuditAnswer),
 }
 
 /// A broker's view of the cluster, for clients to find partition leaders.

@@ -24,6 +24,8 @@ pub struct BrokerConfig {
     pub params: BrokerParams,
     /// The object store's endpoint, for tiered storage; `None` for a broker without one.
     pub object_store: Option<Address>,
+    /// Deliberate bugs a test harness may arm; never armed in production.
+    pub bugs: Arc<super::audit::InjectedBugs>,
 }
 
 /// Why [`Broker::run`] returned.
@@ -88,6 +90,7 @@ impl Broker {
             config.controllers.clone(),
             config.params.controller_request_timeout,
         ));
+        replicas.inject_bugs(config.bugs.clone());
         replicas.start(rpc.clone(), client.clone());
         if let Some(endpoint) = config.object_store {
             let store = NetworkObjectStore::new(rpc, endpoint, config.params.tier.store);

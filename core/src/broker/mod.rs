@@ -2,6 +2,7 @@
 //! following the metadata log, controlled shutdown). Partition logs and replication build on
 //! this.
 
+pub mod audit;
 mod controller_client;
 pub mod data_protocol;
 mod lifecycle;
@@ -12,6 +13,7 @@ mod replica_manager;
 pub mod replication;
 mod storage_health;
 
+pub use audit::{AuditParams, InjectedBugs};
 pub use controller_client::ControllerClient;
 pub use lifecycle::{Broker, BrokerConfig, BrokerExit};
 pub use params::BrokerParams;

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::audit::AuditParams;
 use super::log::LogParams;
 use super::replication::ReplicationParams;
 use super::storage_health::StorageHealthParams;
@@ -56,6 +57,8 @@ pub struct BrokerParams {
     pub tier: TierParams,
     /// When the storage health manager restarts the broker.
     pub storage_health: StorageHealthParams,
+    /// The durability audits (see `broker::audit`).
+    pub audit: AuditParams,
 }
 
 impl Default for BrokerParams {
@@ -78,6 +81,7 @@ impl Default for BrokerParams {
             request_queue_max: 500,
             tier: TierParams::default(),
             storage_health: StorageHealthParams::default(),
+            audit: AuditParams::default(),
         }
     }
 }

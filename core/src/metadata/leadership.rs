@@ -252,6 +252,62 @@ pub fn alter_partition(
     Ok(next)
 }
 
+/// The partition state without a replica a leader's audit found corrupt, and whether it
+/// differs from the current one. The replica leaves the ISR, and leadership too if it leads
+/// (a leader that lost its prefix, say), moving to another active ISR member with a new
+/// epoch. Refused when the report is stale (the reporter no longer leads in that epoch), and
+/// when the corrupt replica is the last in-sync copy or no other in-sync replica can lead:
+/// a damaged copy beats an offline partition, and unclean election stays off.
+pub fn without_corrupt_replica(
+    image: &MetadataImage,
+    report: &super::protocol::CorruptReplicaReport,
+) -> Result<(PartitionState, bool), AlterPartitionError> {
+    let Some(current) = image.partition(&report.topic, report.partition) else {
+        return Err(AlterPartitionError::UnknownPartition {
+            topic: report.topic.clone(),
+            partition: report.partition,
+        });
+    };
+    if current.leader != Some(report.broker) || current.leader_epoch != report.leader_epoch {
+        return Err(AlterPartitionError::NotLeader {
+            broker: report.broker,
+            leader: current.leader,
+            leader_epoch: current.leader_epoch,
+        });
+    }
+    let corrupt = report.corrupt;
+    if !current.isr.contains(&corrupt) {
+        return Ok((current.clone(), false));
+    }
+    let invalid = |reason: String| AlterPartitionError::InvalidIsr {
+        isr: current.isr.clone(),
+        reason,
+    };
+    if current.isr.len() == 1 {
+        return Err(invalid(format!(
+            "broker {corrupt} holds the last in-sync copy: it stays"
+        )));
+    }
+    let mut next = current.clone();
+    next.isr.retain(|member| *member != corrupt);
+    if current.leader == Some(corrupt) {
+        let Some(successor) = next
+            .isr
+            .iter()
+            .copied()
+            .find(|candidate| image.is_active(*candidate))
+        else {
+            return Err(invalid(format!(
+                "no other active in-sync replica can take over from broker {corrupt}"
+            )));
+        };
+        next.leader = Some(successor);
+        next.leader_epoch += 1;
+    }
+    next.partition_epoch += 1;
+    Ok((next, true))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,6 +446,61 @@ mod tests {
             .apply_batch(501, &[MetadataRecord::PartitionState(grown)])
             .unwrap();
         assert_eq!(image.partition("t", 0).unwrap().isr, state.replicas);
+    }
+
+    #[test]
+    fn a_corrupt_replica_leaves_the_isr_and_a_corrupt_leader_its_leadership() {
+        let image = cluster();
+        let state = image.partition("t", 0).unwrap().clone();
+        let leader = state.leader.unwrap();
+        let follower = *state.replicas.iter().find(|replica| **replica != leader).unwrap();
+        let report = |corrupt| super::super::protocol::CorruptReplicaReport {
+            broker: leader,
+            broker_epoch: 1,
+            topic: "t".into(),
+            partition: 0,
+            leader_epoch: state.leader_epoch,
+            corrupt,
+        };
+        let (without_follower, changed) = without_corrupt_replica(&image, &report(follower)).unwrap();
+        assert!(changed);
+        assert!(!without_follower.isr.contains(&follower));
+        assert_eq!(without_follower.leader, Some(leader));
+        assert_eq!(without_follower.leader_epoch, state.leader_epoch);
+        let (without_leader, _) = without_corrupt_replica(&image, &report(leader)).unwrap();
+        assert!(!without_leader.isr.contains(&leader));
+        assert!(without_leader.leader.is_some_and(|new| new != leader));
+        assert_eq!(without_leader.leader_epoch, state.leader_epoch + 1);
+        let mut stale = report(follower);
+        stale.leader_epoch += 1;
+        assert!(matches!(
+            without_corrupt_replica(&image, &stale),
+            Err(AlterPartitionError::NotLeader { .. })
+        ));
+    }
+
+    #[test]
+    fn the_last_in_sync_copy_is_never_dropped_for_corruption() {
+        let mut image = cluster();
+        let mut state = image.partition("t", 0).unwrap().clone();
+        let leader = state.leader.unwrap();
+        state.isr = vec![leader];
+        state.partition_epoch += 1;
+        image
+            .apply_batch(600, &[MetadataRecord::PartitionState(state.clone())])
+            .unwrap();
+        let report = super::super::protocol::CorruptReplicaReport {
+            broker: leader,
+            broker_epoch: 1,
+            topic: "t".into(),
+            partition: 0,
+            leader_epoch: state.leader_epoch,
+            corrupt: leader,
+        };
+        assert!(matches!(
+            without_corrupt_replica(&image, &report),
+            Err(AlterPartitionError::InvalidIsr { .. })
+        ));
     }
 
     #[test]

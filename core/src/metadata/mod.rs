@@ -19,12 +19,13 @@ pub use controller::{Controller, ControllerConfig, ControllerParams};
 pub use image::{BrokerState, MetadataImage, Rejection};
 pub use leadership::{
     alter_partition, fence_broker, partitions_without_broker, place_topic, unfence_broker,
-    AlterPartitionError, PlacementError,
+    without_corrupt_replica, AlterPartitionError, PlacementError,
 };
 pub use log_store::{DiskLogStore, LogRecovery};
 pub use mitigation::{lift_mitigation, mitigate_broker, BlockedPartition, Mitigation, MitigationPlan};
 pub use protocol::{
-    AlterPartitionRequest, ControllerRequest, ControllerResponse, HeartbeatReply, MetadataUpdate,
+    AlterPartitionRequest, ControllerRequest, ControllerResponse, CorruptReplicaReport, HeartbeatReply,
+    MetadataUpdate,
 };
 pub use raft_types::{BatchOutcome, ControllerId, MetadataBatch, MetadataRaft, MetadataRaftConfig};
 pub use records::{BrokerId, FenceReason, MetadataRecord, PartitionState};

@@ -60,6 +60,9 @@ pub enum ControllerRequest {
     },
     /// The whole applied metadata image (for the degradation detector, outside the cluster).
     DescribeCluster,
+    /// A partition leader's durability audit found a replica corrupt (possibly its own): take
+    /// it out of the ISR, and out of leadership if it leads, so that it can be rebuilt.
+    ReportCorruptReplica(CorruptReplicaReport),
 }
 
 /// A controller's answer.
@@ -118,6 +121,20 @@ pub enum MetadataUpdate {
     },
     /// The broker is too far behind for batches: here is the whole image.
     Image(Box<MetadataImage>),
+}
+
+/// A leader's report of a corrupt replica of its partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorruptReplicaReport {
+    /// The reporting leader and its registration epoch.
+    pub broker: BrokerId,
+    pub broker_epoch: u64,
+    pub topic: String,
+    pub partition: u32,
+    /// The leader epoch the audit ran in: a deposed leader's report is refused.
+    pub leader_epoch: u64,
+    /// The replica found corrupt (the leader itself, possibly).
+    pub corrupt: BrokerId,
 }
 
 /// A leader's ISR change, as it asked for it.

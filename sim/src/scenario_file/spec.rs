@@ -200,6 +200,12 @@ pub struct ExpectSpec {
     pub escalated_within: Option<Duration>,
     /// At most this many mitigations in the whole run (0: no false alarms).
     pub mitigations_max: Option<u64>,
+    /// Every corruption fault (`flip-bit`, `trim-log-prefix`, `corrupt-object`) is reported by
+    /// a durability audit within this long.
+    pub audit_detects_within: Option<Duration>,
+    /// ... and repaired within this long of the fault: the corrupt replica left the ISR (and
+    /// leadership), rebuilt and rejoined it; the corrupt object was written again.
+    pub repaired_within: Option<Duration>,
 }
 
 /// The seed also chooses the topology and the fault mix.

@@ -488,7 +488,7 @@ impl Validator<'_> {
                     lasting.span(),
                     format!("fault `{kind}` happens at one instant and takes no `for`"),
                 )
-                .with_hint("a corrupted byte stays corrupted: remove `for`"));
+                .with_hint("corrupted data stays corrupted (and an armed bug fires once): remove `for`"));
         }
         if kind.targets_object_store() && !tiered {
             return Err(self
@@ -513,9 +513,11 @@ impl Validator<'_> {
             .map_or(raw.kind.span(), |target| target.span());
         let is_broker = matches!(&target, Target::Node(name) if name.starts_with("broker-"))
             || target == Target::RandomBroker;
-        if matches!(kind, FaultKind::Shutdown | FaultKind::LoseDisk) && !is_broker {
+        if kind.targets_broker_only() && !is_broker {
             let hint = if kind == FaultKind::Shutdown {
                 "only brokers have a controlled shutdown; use `kill` for a controller"
+            } else if matches!(kind, FaultKind::FlipBit | FaultKind::TrimLogPrefix) {
+                "only a broker holds partition logs (\"broker-N\" or \"random-broker\")"
             } else {
                 "only a broker can be rebuilt from its replicas (Raft assumes a controller keeps its log and vote); use `kill` for a controller"
             };
@@ -639,6 +641,14 @@ impl Validator<'_> {
                     "`corrupt-object` cannot be drawn at random: a tiered segment whose local copies are gone has no other copy, so corrupting it is outside any fault budget",
                 )
                 .with_hint("corrupt an object with a fixed [[faults]] entry, in a scenario that expects the audit to catch it"));
+        }
+        if let Some(kind) = kinds.iter().find(|kind| kind.corrupts_data()) {
+            return Err(self
+                .error(
+                    raw.kinds.span(),
+                    format!("`{kind}` cannot be drawn at random: corrupting a replica while other faults take down its healthy copies is outside any fault budget"),
+                )
+                .with_hint("use a fixed [[faults]] entry, in a scenario that expects the audit to catch it (audit_detects_within)"));
         }
         if let Some(kind) = kinds.iter().find(|kind| kind.targets_object_store() && !tiered) {
             return Err(self
@@ -795,6 +805,8 @@ impl Validator<'_> {
             demoted_within: expect.demoted_within.as_ref().map(|value| value.get_ref().0),
             escalated_within: expect.escalated_within.as_ref().map(|value| value.get_ref().0),
             mitigations_max: expect.mitigations_max.as_ref().map(|value| *value.get_ref()),
+            audit_detects_within: expect.audit_detects_within.map(|value| value.0),
+            repaired_within: expect.repaired_within.map(|value| value.0),
         })
     }
 }

@@ -57,10 +57,16 @@ pub enum FaultKind {
     ObjectStoreLatency,
     /// One byte of one stored segment object is silently changed (instantaneous).
     CorruptObject,
+    /// One bit of a committed batch in a segment file of a partition the broker follows is
+    /// silently flipped (instantaneous).
+    FlipBit,
+    /// The broker's own bug: as leader of a partition it deletes its local segments below the
+    /// high watermark, which retention does not allow (armed at one instant; fires once).
+    TrimLogPrefix,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 14] = [
+    pub const ALL: [FaultKind; 16] = [
         FaultKind::Kill,
         FaultKind::Shutdown,
         FaultKind::Isolate,
@@ -75,6 +81,8 @@ impl FaultKind {
         FaultKind::ObjectStoreSlowdown,
         FaultKind::ObjectStoreLatency,
         FaultKind::CorruptObject,
+        FaultKind::FlipBit,
+        FaultKind::TrimLogPrefix,
     ];
 
     /// Whether the fault's target is a zone rather than a node.
@@ -95,7 +103,27 @@ impl FaultKind {
 
     /// Whether the fault happens at one instant and has nothing to heal.
     pub fn is_instantaneous(self) -> bool {
-        self == FaultKind::CorruptObject
+        matches!(
+            self,
+            FaultKind::CorruptObject | FaultKind::FlipBit | FaultKind::TrimLogPrefix
+        )
+    }
+
+    /// Whether the fault needs a broker target (`broker-N` or `random-broker`).
+    pub fn targets_broker_only(self) -> bool {
+        matches!(
+            self,
+            FaultKind::Shutdown | FaultKind::LoseDisk | FaultKind::FlipBit | FaultKind::TrimLogPrefix
+        )
+    }
+
+    /// Whether the fault corrupts data (an audit must find it): never drawn at random,
+    /// because it is outside every fault budget.
+    pub fn corrupts_data(self) -> bool {
+        matches!(
+            self,
+            FaultKind::CorruptObject | FaultKind::FlipBit | FaultKind::TrimLogPrefix
+        )
     }
 
     /// Whether the fault also needs a `to` target.
@@ -121,6 +149,8 @@ impl fmt::Display for FaultKind {
             FaultKind::ObjectStoreSlowdown => "object-store-slowdown",
             FaultKind::ObjectStoreLatency => "object-store-latency",
             FaultKind::CorruptObject => "corrupt-object",
+            FaultKind::FlipBit => "flip-bit",
+            FaultKind::TrimLogPrefix => "trim-log-prefix",
         };
         f.write_str(name)
     }

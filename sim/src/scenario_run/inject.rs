@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::expectations::ReplayedState;
 use crate::scenario_file::{FaultAction, FaultKind, Target};
 use crate::scenarios::probes::{active_controller, entries};
-use crate::world::{Cut, Role, World, CLIENT_NODE, OBJECT_STORE_NODE};
+use crate::world::{BitFlip, Cut, Role, World, CLIENT_NODE, OBJECT_STORE_NODE};
 
 /// What one fault did, so that healing undoes exactly that.
 #[derive(Debug, Clone)]
@@ -27,6 +27,10 @@ pub enum Applied {
     ObjectStoreSlowed(f64),
     /// The object corrupted, if the store held a segment to corrupt; nothing to heal.
     ObjectCorrupted(Option<String>),
+    /// The bit flipped, if the broker followed a partition with a committed batch on disk.
+    BitFlipped(Option<BitFlip>),
+    /// The brokers whose "trim the log prefix" bug was armed.
+    PrefixTrimArmed(Vec<String>),
     /// The target resolved to nothing (no active controller at that moment, say).
     Nothing,
 }
@@ -219,6 +223,35 @@ pub fn fire(
             targets.iter().for_each(|name| world.lose_disk(name));
             (Applied::DisksLost(targets.clone()), targets)
         }
+        FaultKind::FlipBit => {
+            let flipped = targets
+                .first()
+                .filter(|name| !world.is_down(name))
+                .and_then(|name| world.flip_committed_bit(name));
+            match &flipped {
+                Some(flip) => world.note(format!(
+                    "bit {} of {} flipped on broker-{} (batch at offset {} of {}-{})",
+                    flip.bit_index,
+                    flip.file,
+                    flip.broker,
+                    flip.batch_base_offset,
+                    flip.topic,
+                    flip.partition
+                )),
+                None => world.note("bit flip found no committed batch of a followed partition".to_string()),
+            }
+            (Applied::BitFlipped(flipped), Vec::new())
+        }
+        FaultKind::TrimLogPrefix => {
+            let armed: Vec<String> = targets
+                .into_iter()
+                .filter(|name| world.arm_trim_log_prefix(name))
+                .collect();
+            armed
+                .iter()
+                .for_each(|name| world.note(format!("{name}'s log-prefix trimming bug armed")));
+            (Applied::PrefixTrimArmed(armed), Vec::new())
+        }
         // Validation keeps the store's faults out of worlds without a store.
         _ if world.object_store().is_none() => (Applied::Nothing, Vec::new()),
         FaultKind::ObjectStoreOutage => {
@@ -270,6 +303,7 @@ fn targets_empty(applied: &Applied) -> bool {
     match applied {
         Applied::Killed(names)
         | Applied::ShutDown(names)
+        | Applied::PrefixTrimArmed(names)
         | Applied::DiskSlowed(names)
         | Applied::DiskStalled(names)
         | Applied::DisksLost(names) => names.is_empty(),
@@ -281,6 +315,7 @@ fn targets_empty(applied: &Applied) -> bool {
         | Applied::ObjectStoreStorm(_)
         | Applied::ObjectStoreSlowed(_)
         | Applied::ObjectCorrupted(_)
+        | Applied::BitFlipped(_)
         | Applied::Nothing => false,
     }
 }
@@ -339,6 +374,9 @@ pub fn heal(world: &World, fired: &FiredFault, others: &[&FiredFault]) {
         Applied::ObjectStoreOutage => world.end_object_store_outage(),
         Applied::ObjectStoreStorm(error_rate) => world.end_object_store_storm(*error_rate),
         Applied::ObjectStoreSlowed(multiplier) => world.end_object_store_latency(*multiplier),
-        Applied::ObjectCorrupted(_) | Applied::Nothing => {}
+        Applied::ObjectCorrupted(_)
+        | Applied::BitFlipped(_)
+        | Applied::PrefixTrimArmed(_)
+        | Applied::Nothing => {}
     }
 }

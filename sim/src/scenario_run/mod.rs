@@ -1,6 +1,7 @@
 //! Runs a scenario file: sets the cluster up, plays the fault timeline through the safety
 //! phase, heals everything, waits out the liveness phase, then judges the expectations.
 
+mod audit_expectations;
 mod data_expectations;
 mod data_workload;
 mod detector_expectations;
@@ -186,6 +187,12 @@ pub async fn execute(world: World, spec: ScenarioSpec) -> Result<(), String> {
             &spec.expect,
             &fired,
             trace.entries(),
+        ));
+        failures.extend(audit_expectations::judge(
+            &fired,
+            trace.entries(),
+            spec.expect.audit_detects_within,
+            spec.expect.repaired_within,
         ));
         failures.extend(tier_expectations::judge(
             &spec.expect,

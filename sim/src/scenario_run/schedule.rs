@@ -118,6 +118,8 @@ fn random_action(
         // have a controlled shutdown. Only a broker's disk may be lost: a controller's Raft
         // log and vote must survive.
         FaultKind::Shutdown | FaultKind::LoseDisk => (pick(&brokers, random), None),
+        // Never drawn (see validate.rs); a broker if they were.
+        FaultKind::FlipBit | FaultKind::TrimLogPrefix => (pick(&brokers, random), None),
         // The store's faults have one target; `corrupt-object` is never drawn (see validate.rs).
         FaultKind::ObjectStoreOutage
         | FaultKind::ObjectStoreSlowdown

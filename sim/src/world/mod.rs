@@ -2,6 +2,7 @@
 //! own address, zone and (for controllers and brokers) disk, and the faults a scenario can
 //! inject into it. Every fault is written to the trace before it takes effect.
 
+mod corruption;
 mod network;
 mod nodes;
 mod object_store_faults;
@@ -21,6 +22,7 @@ use madsim::task::NodeId;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+pub use corruption::BitFlip;
 pub use network::{LinkDelays, SimTransport};
 pub use topology::{
     object_store_plan, NodePlan, Role, Topology, BROKER_PORT, CLIENT_NODE, CLIENT_PORT, CLIENT_ZONE,
@@ -33,6 +35,7 @@ use crate::devices::object_store::{ObjectStoreConfig, SimObjectStore};
 use crate::faults::FaultEvent;
 use crate::trace::{SharedTrace, TraceKind};
 use crate::workloads::{History, SharedHistory};
+use korasim_core::broker::InjectedBugs;
 
 /// Everything that shapes a world besides the seed.
 #[derive(Debug, Clone)]
@@ -82,6 +85,8 @@ struct SimNode {
     plan: NodePlan,
     handle: NodeHandle,
     disk: Option<Arc<SimDisk>>,
+    /// A broker's deliberate bugs, kept across its restarts (see `corruption.rs`).
+    bugs: Option<Arc<InjectedBugs>>,
 }
 
 struct WorldState {
@@ -134,24 +139,27 @@ impl World {
             .collect();
         let (restart_sender, restart_requests) = tokio::sync::mpsc::unbounded_channel();
         let store_address = store_plan.as_ref().map(|plan| plan.address);
-        let context_for =
-            |plan: &NodePlan, disk: Option<Arc<SimDisk>>, object_store: Option<Arc<SimObjectStore>>| {
-                nodes::NodeContext {
-                    plan: plan.clone(),
-                    disk,
-                    trace: trace.clone(),
-                    delays: delays.clone(),
-                    controllers: controllers.clone(),
-                    controller_params: params.controller.clone(),
-                    broker_params: params.broker.clone(),
-                    admin: admin.clone(),
-                    client_rpc: client_rpc.clone(),
-                    object_store_address: store_address,
-                    object_store,
-                    restart_requests: restart_sender.clone(),
-                    health: params.health.clone(),
-                }
-            };
+        let context_for = |plan: &NodePlan,
+                           disk: Option<Arc<SimDisk>>,
+                           object_store: Option<Arc<SimObjectStore>>,
+                           bugs: Arc<InjectedBugs>| {
+            nodes::NodeContext {
+                plan: plan.clone(),
+                disk,
+                bugs,
+                trace: trace.clone(),
+                delays: delays.clone(),
+                controllers: controllers.clone(),
+                controller_params: params.controller.clone(),
+                broker_params: params.broker.clone(),
+                admin: admin.clone(),
+                client_rpc: client_rpc.clone(),
+                object_store_address: store_address,
+                object_store,
+                restart_requests: restart_sender.clone(),
+                health: params.health.clone(),
+            }
+        };
         let mut nodes = BTreeMap::new();
         for plan in plans {
             let disk = match plan.role {
@@ -162,14 +170,17 @@ impl World {
                     random.gen(),
                 ))),
             };
-            let context = context_for(&plan, disk.clone(), None);
+            let bugs = Arc::new(InjectedBugs::default());
+            let context = context_for(&plan, disk.clone(), None, bugs.clone());
             let node = nodes::start_node(&handle, context);
+            let bugs = matches!(plan.role, Role::Broker(_)).then_some(bugs);
             nodes.insert(
                 plan.name.clone(),
                 SimNode {
                     plan,
                     handle: node,
                     disk,
+                    bugs,
                 },
             );
         }
@@ -183,7 +194,7 @@ impl World {
                     random.gen(),
                     trace.clone(),
                 ));
-                let context = context_for(&plan, None, Some(store.clone()));
+                let context = context_for(&plan, None, Some(store.clone()), Arc::default());
                 let node = nodes::start_node(&handle, context);
                 nodes.insert(
                     plan.name.clone(),
@@ -191,6 +202,7 @@ impl World {
                         plan,
                         handle: node,
                         disk: None,
+                        bugs: None,
                     },
                 );
                 Some(store)

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use korasim_core::broker::{Broker, BrokerConfig, BrokerExit, BrokerParams, ControllerClient};
+use korasim_core::broker::{Broker, BrokerConfig, BrokerExit, BrokerParams, ControllerClient, InjectedBugs};
 use korasim_core::health::{HealthParams, HealthService};
 use korasim_core::metadata::{Controller, ControllerConfig, ControllerId, ControllerParams};
 use korasim_core::net::{Address, Rpc};
@@ -22,6 +22,8 @@ use crate::trace::{NodeObserver, SharedTrace, TraceKind};
 pub(super) struct NodeContext {
     pub plan: NodePlan,
     pub disk: Option<Arc<SimDisk>>,
+    /// The broker's deliberate bugs (armed by the `trim-log-prefix` fault).
+    pub bugs: Arc<InjectedBugs>,
     pub trace: SharedTrace,
     pub delays: Arc<LinkDelays>,
     pub controllers: BTreeMap<ControllerId, Address>,
@@ -81,6 +83,7 @@ impl NodeContext {
                     controllers: self.controllers.values().copied().collect(),
                     params: self.broker_params.clone(),
                     object_store: self.object_store_address,
+                    bugs: self.bugs.clone(),
                 };
                 let disk = self.disk.clone().expect("brokers have a disk");
                 if Broker::run(config, disk, transport, self.observer()).await == BrokerExit::StorageRestart {

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use crate::storage::{Disk, DiskError};
 
 #[derive(Debug, Default)]
-pub(super) struct MemoryDisk {
+pub(crate) struct MemoryDisk {
     files: Mutex<BTreeMap<String, Vec<u8>>>,
 }
 
@@ -92,6 +92,6 @@ impl Disk for MemoryDisk {
 }
 
 /// Runs `test` to completion in a madsim runtime, which the log's futures expect.
-pub(super) fn run<F: Future<Output = ()> + 'static>(test: F) {
+pub(crate) fn run<F: Future<Output = ()> + 'static>(test: F) {
     madsim::runtime::Runtime::with_seed_and_config(1, madsim::Config::default()).block_on(test);
 }

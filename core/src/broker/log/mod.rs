@@ -16,7 +16,7 @@ mod error;
 mod leader_epoch_cache;
 mod leader_epoch_checkpoint;
 #[cfg(test)]
-mod memory_disk;
+pub(crate) mod memory_disk;
 mod params;
 mod partition_log;
 mod producer_state;

@@ -25,6 +25,7 @@ impl ReplicaManager {
         let mut replica = partition.replica.lock().await;
         replica.generation += 1;
         partition.follower_lag_records.store(0, Ordering::Relaxed);
+        replica.suspects.clear();
         let known_high_watermark = replica.high_watermark();
         let now = self.now();
         let Some(log) = replica.log.as_mut() else {
@@ -71,6 +72,12 @@ impl ReplicaManager {
         }
     }
 
+    /// Follows again after a corrupt replica was taken out of the ISR: the rebuild happens
+    /// under the same lock, before the new follower task fetches anything.
+    pub(super) async fn become_follower_after_rebuild(self: &Arc<Self>, state: &PartitionState) {
+        self.become_follower(state).await;
+    }
+
     async fn become_follower(self: &Arc<Self>, state: &PartitionState) {
         let Some(leader) = state.leader else {
             return self.become_idle(&state.topic, state.partition).await;
@@ -79,6 +86,10 @@ impl ReplicaManager {
         let mut replica = partition.replica.lock().await;
         replica.generation += 1;
         partition.follower_lag_records.store(0, Ordering::Relaxed);
+        replica.suspects.clear();
+        if replica.pending_rebuild.is_some() && !state.isr.contains(&self.broker) {
+            self.rebuild_locked(&partition, &mut replica).await;
+        }
         let generation = replica.generation;
         let known_high_watermark = replica.high_watermark();
         let Some(log) = replica.log.as_ref() else {

@@ -54,6 +54,15 @@ impl ReplicaManager {
                 let log_end_offset = log.log_end_offset();
                 if let Some(follower) = request.replica.filter(|_| !follower_recorded) {
                     follower_recorded = true;
+                    // A follower an audit found corrupt has rebuilt once it fetches from at or
+                    // below its first untrusted offset: it may rejoin the ISR when caught up.
+                    if replica
+                        .suspects
+                        .get(&follower)
+                        .is_some_and(|keep_below| request.fetch_offset <= *keep_below)
+                    {
+                        replica.suspects.remove(&follower);
+                    }
                     let now = self.now();
                     leader
                         .record_follower_fetch(follower, request.fetch_offset, log_end_offset, now)

@@ -18,6 +18,7 @@ impl ReplicaManager {
                     tracing::warn!(broker = self.broker, topic = %partition.topic, partition = partition.partition, %error, "flush failed");
                 }
             }
+            self.maybe_trim_log_prefix().await;
         }
     }
 }

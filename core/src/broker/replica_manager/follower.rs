@@ -152,6 +152,7 @@ impl ReplicaManager {
         log: &mut PartitionLog,
         action: FollowerAction,
     ) -> Step {
+        let log_start_before = log.log_start_offset();
         let truncated = match action {
             FollowerAction::Fetch { .. } | FollowerAction::AskAgain { .. } | FollowerAction::Ignore => {
                 return Step::Continue
@@ -176,6 +177,16 @@ impl ReplicaManager {
         match truncated {
             Ok(()) => {
                 self.replica_truncated(partition, log);
+                if log.log_start_offset() != log_start_before {
+                    self.record(crate::observe::Event::AuditLogStartChanged {
+                        broker: self.broker,
+                        topic: partition.topic.clone(),
+                        partition: partition.partition,
+                        from: log_start_before,
+                        to: log.log_start_offset(),
+                        cause: crate::broker::audit::rules::LogStartCause::FollowerTruncation,
+                    });
+                }
                 follower.on_truncated(log.log_end_offset());
                 Step::Continue
             }

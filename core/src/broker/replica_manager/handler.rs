@@ -113,6 +113,24 @@ impl RpcHandler for DataPlaneHandler {
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
                 BrokerResponse::Metadata(ClusterMetadata::from_image(&image))
             }
+            BrokerRequest::AuditChecksum {
+                topic,
+                partition,
+                leader_epoch,
+                from_offset,
+                to_offset,
+                convicted_below,
+            } => BrokerResponse::AuditChecksum(
+                self.manager
+                    .answer_audit(
+                        &topic,
+                        partition,
+                        leader_epoch,
+                        from_offset..to_offset,
+                        convicted_below,
+                    )
+                    .await,
+            ),
         };
         Some(encode(&response))
     }

@@ -36,7 +36,8 @@ impl ReplicaManager {
         partition: &Partition,
         fenced: &std::collections::BTreeSet<crate::metadata::BrokerId>,
     ) -> Option<AlterPartitionRequest> {
-        let mut replica = partition.replica.lock().await;
+        let mut guard = partition.replica.lock().await;
+        let replica = &mut *guard;
         let Role::Leader(leader) = &mut replica.role else {
             return None;
         };
@@ -44,7 +45,11 @@ impl ReplicaManager {
             return None;
         }
         let from_isr = leader.isr();
-        let proposed = leader.proposed_isr(self.now(), fenced)?;
+        // A follower an audit found corrupt may not rejoin before it has cut its log back
+        // (`fetch.rs` clears it once it fetches from there).
+        let mut excluded = fenced.clone();
+        excluded.extend(replica.suspects.keys().copied());
+        let proposed = leader.proposed_isr(self.now(), &excluded)?;
         let change = leader.begin_isr_change(proposed).ok()?;
         self.record(Event::IsrChangeRequested {
             broker: self.broker,

@@ -18,6 +18,7 @@
 //! with its checksum, truncation, high watermark moved, ISR change asked) is an event.
 
 mod apply;
+mod audit;
 mod fetch;
 mod flusher;
 mod follower;
@@ -57,6 +58,8 @@ pub struct ReplicaManager {
     controller: OnceLock<Arc<ControllerClient>>,
     /// Tiered storage, once the broker has an object store (see `tiering/`).
     tiering: OnceLock<Arc<tiering::Tiering>>,
+    /// Deliberate bugs a test harness may arm (see `broker::audit::InjectedBugs`).
+    bugs: OnceLock<Arc<crate::broker::audit::InjectedBugs>>,
     /// The broker's current registration epoch; 0 before it registered.
     broker_epoch: AtomicU64,
     partitions: Mutex<BTreeMap<(String, u32), Arc<Partition>>>,
@@ -93,6 +96,7 @@ impl ReplicaManager {
             rpc: OnceLock::new(),
             controller: OnceLock::new(),
             tiering: OnceLock::new(),
+            bugs: OnceLock::new(),
             broker_epoch: AtomicU64::new(0),
             partitions: Mutex::new(BTreeMap::new()),
             applied: tokio::sync::Mutex::new(MetadataImage::default()),
@@ -111,6 +115,13 @@ impl ReplicaManager {
         tokio::spawn(async move { flusher.flush_periodically().await });
         let isr = self.clone();
         tokio::spawn(async move { isr.check_isr_periodically().await });
+        let audits = self.clone();
+        tokio::spawn(async move { audits.audit_periodically().await });
+    }
+
+    /// Hands the manager the bugs a test harness may arm. Call once, before `start`.
+    pub fn inject_bugs(&self, bugs: Arc<crate::broker::audit::InjectedBugs>) {
+        let _ = self.bugs.set(bugs);
     }
 
     /// The broker registered with `epoch`: from now on, metadata showing that registration
@@ -164,6 +175,7 @@ impl ReplicaManager {
         for change in changes {
             self.apply_role_change(change).await;
         }
+        self.rebuild_corrupt_replicas(image).await;
     }
 
     fn now(&self) -> Duration {

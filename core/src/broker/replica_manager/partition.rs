@@ -36,6 +36,11 @@ pub(super) struct Replica {
     /// Bumped on every role change, so that a follower task of an earlier role sees it is
     /// stale and stops.
     pub generation: u64,
+    /// Marked corrupt by a durability audit: rebuilt once out of the ISR (`audit/reaction.rs`).
+    pub pending_rebuild: Option<super::audit::Rebuild>,
+    /// As leader: followers an audit found corrupt, each with the offset its log must fall
+    /// back to before it may rejoin the ISR.
+    pub suspects: std::collections::BTreeMap<crate::metadata::BrokerId, u64>,
 }
 
 impl Replica {
@@ -69,6 +74,8 @@ impl Partition {
                 log,
                 role: Role::Idle,
                 generation: 0,
+                pending_rebuild: None,
+                suspects: std::collections::BTreeMap::new(),
             }),
             follower_lag_records: AtomicU64::new(0),
             changed: Notify::new(),

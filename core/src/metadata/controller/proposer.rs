@@ -10,9 +10,10 @@ use tokio::time::Instant;
 use super::super::image::MetadataImage;
 use super::super::leadership::{
     alter_partition, fence_broker, partitions_without_broker, place_topic, unfence_broker,
+    without_corrupt_replica,
 };
 use super::super::mitigation::{lift_mitigation, mitigate_broker, Mitigation, MitigationPlan};
-use super::super::protocol::{AlterPartitionRequest, ControllerResponse};
+use super::super::protocol::{AlterPartitionRequest, ControllerResponse, CorruptReplicaReport};
 use super::super::raft_types::{BatchOutcome, MetadataBatch, MetadataRaft};
 use super::super::records::{BrokerId, FenceReason, MetadataRecord};
 use super::super::state_machine::SharedMetadata;
@@ -52,6 +53,10 @@ pub enum Command {
         broker: BrokerId,
         mitigation: Mitigation,
         active: bool,
+        reply: oneshot::Sender<ControllerResponse>,
+    },
+    ReportCorruptReplica {
+        report: CorruptReplicaReport,
         reply: oneshot::Sender<ControllerResponse>,
     },
 }
@@ -240,6 +245,30 @@ impl Proposer {
                 reply,
             } => {
                 let _ = reply.send(self.mitigate(broker, mitigation, active).await);
+            }
+            Command::ReportCorruptReplica { report, reply } => {
+                let image = self.image();
+                let registered = image
+                    .brokers
+                    .get(&report.broker)
+                    .is_some_and(|state| state.epoch == report.broker_epoch);
+                let answer = if !registered {
+                    ControllerResponse::Rejected(super::super::image::Rejection::UnknownBrokerEpoch {
+                        broker: report.broker,
+                        epoch: report.broker_epoch,
+                    })
+                } else {
+                    match without_corrupt_replica(&image, &report) {
+                        Err(error) => ControllerResponse::AlterPartitionRejected(error),
+                        // Already out: nothing to commit.
+                        Ok((state, false)) => ControllerResponse::PartitionAltered(state),
+                        Ok((state, true)) => self
+                            .propose(vec![MetadataRecord::PartitionState(state.clone())])
+                            .await
+                            .answer(|_| ControllerResponse::PartitionAltered(state)),
+                    }
+                };
+                let _ = reply.send(answer);
             }
         }
     }

@@ -124,6 +124,10 @@ impl ControllerService {
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
                 ControllerResponse::Cluster(Box::new(shared.image.clone()))
             }
+            ControllerRequest::ReportCorruptReplica(report) => {
+                self.ask(|reply| Command::ReportCorruptReplica { report, reply })
+                    .await
+            }
         }
     }
 

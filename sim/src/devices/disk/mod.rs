@@ -279,6 +279,12 @@ impl SimDisk {
         location
     }
 
+    /// The files whose names start with `prefix`, without latency or faults (for fault
+    /// injection that picks a file).
+    pub fn list_files(&self, prefix: &str) -> Vec<String> {
+        self.lock_state().files.list(prefix)
+    }
+
     /// What `file` would contain after a crash right now (ignoring torn writes), or `None`
     /// when it would not exist; for durability audits, without latency or faults.
     pub fn durable_contents(&self, file: &str) -> Option<Bytes> {

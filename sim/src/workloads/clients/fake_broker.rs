@@ -267,6 +267,12 @@ impl RpcHandler for FakeBroker {
             }
             // The clients never scrape telemetry; the fake broker has none to give.
             BrokerRequest::Telemetry => return None,
+            // Clients never audit; the fake holds no replicas to answer for.
+            BrokerRequest::AuditChecksum { .. } => {
+                BrokerResponse::AuditChecksum(korasim_core::broker::audit::AuditAnswer::Unavailable(
+                    "a fake broker holds no replicas".to_string(),
+                ))
+            }
         };
         Some(encode(&response))
     }

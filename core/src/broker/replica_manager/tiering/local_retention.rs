@@ -54,14 +54,25 @@ impl ReplicaManager {
         let Some(&(_, last_offset)) = deleted.last() else {
             return;
         };
+        let log_start_before = log.log_start_offset();
         match log.delete_segments_before(last_offset + 1).await {
-            Ok(log_start_offset) => self.record(Event::LocalSegmentsDeleted {
-                broker: self.broker,
-                topic: partition.topic.clone(),
-                partition: partition.partition,
-                segments: deleted,
-                log_start_offset,
-            }),
+            Ok(log_start_offset) => {
+                self.record(Event::LocalSegmentsDeleted {
+                    broker: self.broker,
+                    topic: partition.topic.clone(),
+                    partition: partition.partition,
+                    segments: deleted,
+                    log_start_offset,
+                });
+                self.record(Event::AuditLogStartChanged {
+                    broker: self.broker,
+                    topic: partition.topic.clone(),
+                    partition: partition.partition,
+                    from: log_start_before,
+                    to: log_start_offset,
+                    cause: crate::broker::audit::rules::LogStartCause::LocalRetention { tiered_end_offset },
+                });
+            }
             Err(error) => {
                 tracing::warn!(broker = self.broker, topic = %partition.topic, partition = partition.partition, %error, "local retention failed");
             }

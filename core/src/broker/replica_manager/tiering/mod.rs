@@ -15,6 +15,7 @@
 mod archiver;
 mod local_retention;
 mod materializer;
+mod object_audit;
 mod orphans;
 mod publisher;
 mod remote_fetch;
@@ -110,7 +111,7 @@ impl ReplicaManager {
         tokio::spawn(async move { manager.retain_locally_periodically().await });
     }
 
-    fn tiering(&self) -> Option<&Arc<Tiering>> {
+    pub(super) fn tiering(&self) -> Option<&Arc<Tiering>> {
         self.tiering.get()
     }
 }
