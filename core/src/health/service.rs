@@ -102,7 +102,7 @@ impl HealthService {
             rounds.push(round);
         }
         for decision in state.judge(&rounds, &self.params) {
-            self.act(state, decision, &rounds).await;
+            self.act(state, decision).await;
         }
     }
 
@@ -122,7 +122,7 @@ impl HealthService {
         });
     }
 
-    async fn act(&self, state: &mut DetectorState, decision: Decision, rounds: &[BrokerRound]) {
+    async fn act(&self, state: &mut DetectorState, decision: Decision) {
         let (broker, problem, reason, active) = match decision {
             Decision::Escalate {
                 broker,
@@ -179,7 +179,7 @@ impl HealthService {
             partitions_changed: acted.len() as u64,
             partitions_blocked: blocked.len() as u64,
         });
-        if let Some(escalation) = blocked_escalation(state, broker, problem, &blocked, rounds) {
+        if let Some(escalation) = blocked_escalation(state, broker, problem, &blocked) {
             self.observer.record(escalation);
         }
     }
@@ -282,7 +282,6 @@ fn blocked_escalation(
     broker: BrokerId,
     problem: Problem,
     blocked: &[BlockedPartition],
-    _rounds: &[BrokerRound],
 ) -> Option<Event> {
     let first = blocked.first()?;
     let reason = format!(

@@ -719,6 +719,21 @@ impl Validator<'_> {
         })
     }
 
+    /// An expectation that needs a table the scenario lacks is an error at the first such key
+    /// written (`spans`: each key's place and name, `None` when absent).
+    fn require_table<const N: usize>(
+        &self,
+        spans: [Option<(Range<usize>, &str)>; N],
+        present: bool,
+        problem: &str,
+        hint: &str,
+    ) -> Result<(), ScenarioError> {
+        match spans.into_iter().flatten().next().filter(|_| !present) {
+            Some((span, key)) => Err(self.error(span, format!("`{key}` {problem}")).with_hint(hint)),
+            None => Ok(()),
+        }
+    }
+
     fn expect(&self, raw: &RawScenario, tiered: bool, detector: bool) -> Result<ExpectSpec, ScenarioError> {
         let expect = &raw.expect;
         let detector_spans = [
@@ -735,14 +750,12 @@ impl Validator<'_> {
                 .as_ref()
                 .map(|value| (value.span(), "mitigations_max")),
         ];
-        if let Some((span, key)) = detector_spans.into_iter().flatten().next().filter(|_| !detector) {
-            return Err(self
-                .error(
-                    span,
-                    format!("`{key}` judges the degradation detector, but the scenario has no [detector] table"),
-                )
-                .with_hint("add a [detector] table: its presence starts the health-check agent and the detector (scenarios/REFERENCE.md)"));
-        }
+        self.require_table(
+            detector_spans,
+            detector,
+            "judges the degradation detector, but the scenario has no [detector] table",
+            "add a [detector] table: its presence starts the health-check agent and the detector (scenarios/REFERENCE.md)",
+        )?;
         let tiering_spans = [
             expect
                 .upload_backlog_drains_within
@@ -753,14 +766,12 @@ impl Validator<'_> {
                 .as_ref()
                 .map(|value| (value.span(), "local_bytes_rise_and_fall")),
         ];
-        if let Some((span, key)) = tiering_spans.into_iter().flatten().next().filter(|_| !tiered) {
-            return Err(self
-                .error(
-                    span,
-                    format!("`{key}` judges tiered storage, but the scenario has no [tiered_storage] table"),
-                )
-                .with_hint(NO_TIERED_STORAGE_HINT));
-        }
+        self.require_table(
+            tiering_spans,
+            tiered,
+            "judges tiered storage, but the scenario has no [tiered_storage] table",
+            NO_TIERED_STORAGE_HINT,
+        )?;
         let checkers = match &expect.checkers {
             None => vec!["all".to_string()],
             Some(names) => {
