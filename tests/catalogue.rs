@@ -57,6 +57,7 @@ catalogue_tests! {
     detector_zone_loss_during_slow_replica => "detector-zone-loss-during-slow-replica", 1;
     audit_follower_bit_flip => "audit-follower-bit-flip", 1;
     audit_leader_trims_prefix => "audit-leader-trims-prefix", 1;
+    audit_follower_trims_prefix => "audit-follower-trims-prefix", 1;
     audit_corrupt_object => "audit-corrupt-object", 1;
     zone_loss_data => "zone-loss-data", 2;
     tier_broker_loses_disk => "tier-broker-loses-disk", 1;

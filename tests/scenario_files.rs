@@ -2008,6 +2008,50 @@ fn audit_expectations_are_read() {
 }
 
 #[test]
+fn audit_expectation_without_a_corruption_fault() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "an audit deadline with nothing to detect""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#"[expect]"#,
+        /*  7 */ r#"repaired_within = "60s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(19),
+            message: &["`repaired_within` judges corruption faults, but the scenario has none"],
+            hint: Some("flip-bit, trim-log-prefix, trim-follower-log-prefix or corrupt-object"),
+        },
+    );
+}
+
+#[test]
+fn a_duration_longer_than_a_year() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a deadline too far away""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#"[expect]"#,
+        /*  7 */ r#"broker_fenced_within = "18446744073709551615s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 7,
+            column: Some(24),
+            message: &["longer than a scenario can use (at most 365 days)"],
+            hint: None,
+        },
+    );
+}
+
+#[test]
 fn detector_expectation_without_a_detector() {
     let error = rejected(&lines(&[
         /*  1 */ r#"name = "bad""#,

@@ -73,8 +73,9 @@ pub fn run_record(run: &RunReport, context: &ReportContext<'_>) -> RunRecord {
     }
 }
 
-/// What detectors and health managers did: a storage restart, the degradation detector's
-/// mitigations (and their lifting) and escalations, each on the broker it concerns.
+/// What detectors, health managers and audits did: a storage restart, the degradation
+/// detector's mitigations (and their lifting) and escalations, the durability audits' findings
+/// and repairs, each on the broker it concerns.
 fn mitigations(trace: &[TraceEntry]) -> Vec<MarkRecord> {
     trace
         .iter()
@@ -104,6 +105,56 @@ fn mitigations(trace: &[TraceEntry]) -> Vec<MarkRecord> {
                 TraceKind::Node(Event::Escalated { broker, problem, reason }) => (
                     "escalation",
                     format!("{problem}: {reason}"),
+                    format!("broker-{broker}"),
+                ),
+                TraceKind::Node(Event::AuditCorruptReplica {
+                    auditor,
+                    broker,
+                    topic,
+                    partition,
+                    reason,
+                    ..
+                }) => (
+                    "audit: corrupt replica",
+                    format!("{topic}-{partition}, found by broker-{auditor}'s audit: {reason}"),
+                    format!("broker-{broker}"),
+                ),
+                TraceKind::Node(Event::AuditReplicaRebuilding {
+                    broker,
+                    topic,
+                    partition,
+                    log_start_offset,
+                    log_end_offset,
+                }) => (
+                    "replica rebuild",
+                    format!("{topic}-{partition} cut back to {log_start_offset}..{log_end_offset}, fetching the rest again"),
+                    format!("broker-{broker}"),
+                ),
+                TraceKind::Node(Event::AuditObjectCorrupt {
+                    broker,
+                    topic,
+                    partition,
+                    object_id,
+                    repairable,
+                    evidence,
+                    ..
+                }) => (
+                    "audit: corrupt object",
+                    format!(
+                        "{topic}-{partition} object {object_id} ({}): {evidence}",
+                        if *repairable { "repairable" } else { "no local copy left" }
+                    ),
+                    format!("broker-{broker}"),
+                ),
+                TraceKind::Node(Event::AuditObjectRepaired {
+                    broker,
+                    topic,
+                    partition,
+                    object_id,
+                    ..
+                }) => (
+                    "object rewritten",
+                    format!("{topic}-{partition} object {object_id} written again from the local copy"),
                     format!("broker-{broker}"),
                 ),
                 _ => return None,
@@ -175,6 +226,18 @@ fn band_opening(fault: &FaultEvent) -> Option<(String, String, String)> {
     Some(opened)
 }
 
+/// The kind and target of a fault that happens at one instant (a band of no length).
+fn instantaneous(fault: &FaultEvent) -> Option<(String, String)> {
+    match fault {
+        FaultEvent::BitFlipped { node, .. } => Some(("bit flipped".to_string(), node.clone())),
+        FaultEvent::LogPrefixTrimArmed { node, role } => {
+            Some((format!("prefix-trim bug ({role})"), node.clone()))
+        }
+        FaultEvent::ObjectCorruption => Some(("object corrupted".to_string(), "object-store".to_string())),
+        _ => None,
+    }
+}
+
 /// The keys of the bands `fault` closes (`None`: every network band).
 fn band_closing(fault: &FaultEvent) -> Option<Vec<String>> {
     let keys = match fault {
@@ -229,6 +292,15 @@ fn fault_bands(trace: &[TraceEntry]) -> Vec<FaultRecord> {
         let part_of_disk_loss = matches!(fault, FaultEvent::NodeKilled { node }
             if disk_lost.as_ref() == Some(&(entry.at, node.clone())));
         if part_of_zone_event || part_of_disk_loss {
+            continue;
+        }
+        if let Some((kind, target)) = instantaneous(fault) {
+            bands.push(FaultRecord {
+                start_seconds: at,
+                end_seconds: Some(at),
+                kind,
+                target,
+            });
             continue;
         }
         if let Some((key, kind, target)) = band_opening(fault) {

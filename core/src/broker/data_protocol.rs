@@ -80,6 +80,10 @@ pub enum BrokerRequest {
         /// batches pass their own CRCs but differ): it marks itself for a rebuild below this
         /// offset instead of answering.
         convicted_below: Option<u64>,
+        /// The highest local log start retention allows as the leader sees it (its own log
+        /// start, or the committed tiered end if higher): a follower whose log starts above
+        /// it (and above its own view of the tiered end) has lost committed data.
+        allowed_log_start: u64,
     },
 }
 

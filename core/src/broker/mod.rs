@@ -13,7 +13,7 @@ mod replica_manager;
 pub mod replication;
 mod storage_health;
 
-pub use audit::{AuditParams, InjectedBugs};
+pub use audit::{AuditParams, InjectedBugs, PrefixTrimRole};
 pub use controller_client::ControllerClient;
 pub use lifecycle::{Broker, BrokerConfig, BrokerExit};
 pub use params::BrokerParams;

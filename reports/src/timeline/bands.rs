@@ -43,12 +43,22 @@ pub(super) fn faults_lane(faults: &[FaultRecord], time: &Scale, run_end_seconds:
         let healed = fault.end_seconds.map_or("never healed".to_string(), |end| {
             format!("healed at {}", seconds(end))
         });
-        let tooltip = format!(
-            "{} {}: from {}, {healed}",
-            fault.kind,
-            fault.target,
-            seconds(fault.start_seconds)
-        );
+        // A fault of one instant (a flipped bit, a corrupted object) has nothing to heal.
+        let tooltip = if fault.end_seconds == Some(fault.start_seconds) {
+            format!(
+                "{} {}: at {}",
+                fault.kind,
+                fault.target,
+                seconds(fault.start_seconds)
+            )
+        } else {
+            format!(
+                "{} {}: from {}, {healed}",
+                fault.kind,
+                fault.target,
+                seconds(fault.start_seconds)
+            )
+        };
         let mut attrs = vec![
             ("class", "fault-band".to_string()),
             ("x", px(placement.start_px)),

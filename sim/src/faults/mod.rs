@@ -87,4 +87,16 @@ pub enum FaultEvent {
     ObjectCorruption,
     /// Every object-store fault ended at once (the liveness phase's heal).
     ObjectStoreHealed,
+    /// One bit of a committed batch in one of the node's segment files was silently flipped.
+    BitFlipped {
+        node: String,
+        file: String,
+        batch_base_offset: u64,
+    },
+    /// The broker's own "trims its log prefix" bug was armed, to strike as `role` (leader or
+    /// follower) at its next log flush.
+    LogPrefixTrimArmed {
+        node: String,
+        role: String,
+    },
 }

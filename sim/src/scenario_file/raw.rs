@@ -122,8 +122,8 @@ pub struct RawExpect {
     pub demoted_within: Option<Spanned<DurationValue>>,
     pub escalated_within: Option<Spanned<DurationValue>>,
     pub mitigations_max: Option<Spanned<u64>>,
-    pub audit_detects_within: Option<DurationValue>,
-    pub repaired_within: Option<DurationValue>,
+    pub audit_detects_within: Option<Spanned<DurationValue>>,
+    pub repaired_within: Option<Spanned<DurationValue>>,
 }
 
 /// `[detector]`: its presence starts the health-check agent and the degradation detector.

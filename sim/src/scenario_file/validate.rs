@@ -516,7 +516,10 @@ impl Validator<'_> {
         if kind.targets_broker_only() && !is_broker {
             let hint = if kind == FaultKind::Shutdown {
                 "only brokers have a controlled shutdown; use `kill` for a controller"
-            } else if matches!(kind, FaultKind::FlipBit | FaultKind::TrimLogPrefix) {
+            } else if matches!(
+                kind,
+                FaultKind::FlipBit | FaultKind::TrimLogPrefix | FaultKind::TrimFollowerLogPrefix
+            ) {
                 "only a broker holds partition logs (\"broker-N\" or \"random-broker\")"
             } else {
                 "only a broker can be rebuilt from its replicas (Raft assumes a controller keeps its log and vote); use `kill` for a controller"
@@ -772,6 +775,28 @@ impl Validator<'_> {
             "judges tiered storage, but the scenario has no [tiered_storage] table",
             NO_TIERED_STORAGE_HINT,
         )?;
+        // The audit deadlines judge corruption faults: without one they would judge nothing
+        // and pass, which a reader of the file would not expect.
+        let audit_spans = [
+            expect
+                .audit_detects_within
+                .as_ref()
+                .map(|value| (value.span(), "audit_detects_within")),
+            expect
+                .repaired_within
+                .as_ref()
+                .map(|value| (value.span(), "repaired_within")),
+        ];
+        let corrupts = raw
+            .faults
+            .iter()
+            .any(|fault| fault.get_ref().kind.get_ref().corrupts_data());
+        self.require_table(
+            audit_spans,
+            corrupts,
+            "judges corruption faults, but the scenario has none",
+            "add a [[faults]] entry of kind flip-bit, trim-log-prefix, trim-follower-log-prefix or corrupt-object, or remove the key",
+        )?;
         let checkers = match &expect.checkers {
             None => vec!["all".to_string()],
             Some(names) => {
@@ -816,8 +841,11 @@ impl Validator<'_> {
             demoted_within: expect.demoted_within.as_ref().map(|value| value.get_ref().0),
             escalated_within: expect.escalated_within.as_ref().map(|value| value.get_ref().0),
             mitigations_max: expect.mitigations_max.as_ref().map(|value| *value.get_ref()),
-            audit_detects_within: expect.audit_detects_within.map(|value| value.0),
-            repaired_within: expect.repaired_within.map(|value| value.0),
+            audit_detects_within: expect
+                .audit_detects_within
+                .as_ref()
+                .map(|value| value.get_ref().0),
+            repaired_within: expect.repaired_within.as_ref().map(|value| value.get_ref().0),
         })
     }
 }

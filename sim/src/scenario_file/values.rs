@@ -12,16 +12,24 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DurationValue(pub Duration);
 
+/// The longest duration a scenario file may state: far beyond any run, and small enough that
+/// adding a few of them to a simulated instant cannot overflow.
+pub const DURATION_MAX: Duration = Duration::from_secs(365 * 24 * 3600);
+
 impl<'de> Deserialize<'de> for DurationValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        humantime::parse_duration(&text)
-            .map(DurationValue)
-            .map_err(|error| {
-                de::Error::custom(format!(
-                    "`{text}` is not a duration ({error}); write it like \"500ms\", \"15s\" or \"2m 30s\""
-                ))
-            })
+        let duration = humantime::parse_duration(&text).map_err(|error| {
+            de::Error::custom(format!(
+                "`{text}` is not a duration ({error}); write it like \"500ms\", \"15s\" or \"2m 30s\""
+            ))
+        })?;
+        if duration > DURATION_MAX {
+            return Err(de::Error::custom(format!(
+                "`{text}` is longer than a scenario can use (at most 365 days); write a shorter duration"
+            )));
+        }
+        Ok(DurationValue(duration))
     }
 }
 
@@ -63,10 +71,13 @@ pub enum FaultKind {
     /// The broker's own bug: as leader of a partition it deletes its local segments below the
     /// high watermark, which retention does not allow (armed at one instant; fires once).
     TrimLogPrefix,
+    /// The same bug striking the broker as an in-sync follower of a partition: its log then
+    /// starts above what retention allows while it stays in the ISR.
+    TrimFollowerLogPrefix,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 16] = [
+    pub const ALL: [FaultKind; 17] = [
         FaultKind::Kill,
         FaultKind::Shutdown,
         FaultKind::Isolate,
@@ -83,6 +94,7 @@ impl FaultKind {
         FaultKind::CorruptObject,
         FaultKind::FlipBit,
         FaultKind::TrimLogPrefix,
+        FaultKind::TrimFollowerLogPrefix,
     ];
 
     /// Whether the fault's target is a zone rather than a node.
@@ -105,7 +117,10 @@ impl FaultKind {
     pub fn is_instantaneous(self) -> bool {
         matches!(
             self,
-            FaultKind::CorruptObject | FaultKind::FlipBit | FaultKind::TrimLogPrefix
+            FaultKind::CorruptObject
+                | FaultKind::FlipBit
+                | FaultKind::TrimLogPrefix
+                | FaultKind::TrimFollowerLogPrefix
         )
     }
 
@@ -113,7 +128,11 @@ impl FaultKind {
     pub fn targets_broker_only(self) -> bool {
         matches!(
             self,
-            FaultKind::Shutdown | FaultKind::LoseDisk | FaultKind::FlipBit | FaultKind::TrimLogPrefix
+            FaultKind::Shutdown
+                | FaultKind::LoseDisk
+                | FaultKind::FlipBit
+                | FaultKind::TrimLogPrefix
+                | FaultKind::TrimFollowerLogPrefix
         )
     }
 
@@ -122,7 +141,10 @@ impl FaultKind {
     pub fn corrupts_data(self) -> bool {
         matches!(
             self,
-            FaultKind::CorruptObject | FaultKind::FlipBit | FaultKind::TrimLogPrefix
+            FaultKind::CorruptObject
+                | FaultKind::FlipBit
+                | FaultKind::TrimLogPrefix
+                | FaultKind::TrimFollowerLogPrefix
         )
     }
 
@@ -151,6 +173,7 @@ impl fmt::Display for FaultKind {
             FaultKind::CorruptObject => "corrupt-object",
             FaultKind::FlipBit => "flip-bit",
             FaultKind::TrimLogPrefix => "trim-log-prefix",
+            FaultKind::TrimFollowerLogPrefix => "trim-follower-log-prefix",
         };
         f.write_str(name)
     }

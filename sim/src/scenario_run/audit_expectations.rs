@@ -1,5 +1,5 @@
 //! Expectations about the durability audits, judged from the trace: every corruption fault
-//! (`flip-bit`, `trim-log-prefix`, `corrupt-object`) is caught by an audit in time
+//! (`flip-bit`, `trim-log-prefix`, `trim-follower-log-prefix`, `corrupt-object`) is caught by an audit in time
 //! (`audit_detects_within`), and repaired in time (`repaired_within`): a corrupt replica left
 //! the ISR (and leadership) and came back into the ISR after its rebuild; a corrupt object was
 //! written again from a local copy.
@@ -11,6 +11,7 @@ use korasim_core::metadata::MetadataRecord;
 use korasim_core::observe::Event;
 
 use super::inject::{Applied, FiredFault};
+use crate::scenario_file::FaultKind;
 use crate::trace::{TraceEntry, TraceKind};
 
 /// What a corruption fault damaged, as the audits must find it.
@@ -24,6 +25,8 @@ enum Damage {
     },
     /// Some partition led by the broker (its prefix trimmed; which one is the bug's choice).
     LedPrefix { broker: u32 },
+    /// Some partition the broker follows in its ISR (its prefix trimmed, the bug's choice).
+    FollowedPrefix { broker: u32 },
     /// A stored segment object, by key.
     Object { key: String },
 }
@@ -47,10 +50,19 @@ pub fn judge(
                 topic: flip.topic.clone(),
                 partition: flip.partition,
             }],
+            Applied::PrefixTrimArmed(names) if names.is_empty() => {
+                failures.push(format!(
+                    "{label} armed no broker's bug, so the audits could not be judged (target a broker)"
+                ));
+                continue;
+            }
             Applied::PrefixTrimArmed(names) => names
                 .iter()
                 .filter_map(|name| broker_id(name))
-                .map(|broker| Damage::LedPrefix { broker })
+                .map(|broker| match fault.action.kind {
+                    FaultKind::TrimFollowerLogPrefix => Damage::FollowedPrefix { broker },
+                    _ => Damage::LedPrefix { broker },
+                })
                 .collect(),
             Applied::ObjectCorrupted(Some(key)) => vec![Damage::Object { key: key.clone() }],
             Applied::BitFlipped(None) | Applied::ObjectCorrupted(None) => {
@@ -185,6 +197,20 @@ fn detected(damage: &Damage, entry: &TraceEntry) -> Option<Found> {
             topic: topic.clone(),
             partition: *partition,
         }),
+        (
+            TraceKind::Node(Event::AuditCorruptReplica {
+                broker,
+                topic,
+                partition,
+                reason: CorruptionReason::MissingCommittedPrefix { .. },
+                ..
+            }),
+            Damage::FollowedPrefix { broker: damaged },
+        ) if broker == damaged => Some(Found::Replica {
+            broker: *broker,
+            topic: topic.clone(),
+            partition: *partition,
+        }),
         (TraceKind::Node(Event::AuditObjectCorrupt { object_id, .. }), Damage::Object { key })
             if key.contains(object_id.as_str()) =>
         {
@@ -262,6 +288,9 @@ fn describe(damage: &Damage) -> String {
             partition,
         } => format!("broker-{broker}'s replica of {topic}-{partition}"),
         Damage::LedPrefix { broker } => format!("a log prefix broker-{broker} trimmed as leader"),
+        Damage::FollowedPrefix { broker } => {
+            format!("a log prefix broker-{broker} trimmed as an in-sync follower")
+        }
         Damage::Object { key } => format!("object {key}"),
     }
 }
@@ -362,6 +391,42 @@ mod tests {
             isr(63, 6, vec![1, 2, 3]),
         ];
         assert_eq!(judge_replica(&trace), None);
+    }
+
+    #[test]
+    fn a_follower_prefix_is_caught_only_by_a_missing_prefix_verdict() {
+        let damage = Damage::FollowedPrefix { broker: 2 };
+        let judge = |trace: &[TraceEntry]| {
+            judge_damage(
+                "trim-follower-log-prefix",
+                FAULT_AT,
+                &damage,
+                trace,
+                Some(Duration::from_secs(35)),
+                None,
+            )
+        };
+        let failure = judge(&[convicted(60)]).unwrap();
+        assert!(
+            failure.contains("no durability audit reported the damage"),
+            "a checksum verdict is another damage: {failure}"
+        );
+        let missing = at(
+            60,
+            "broker-1",
+            Event::AuditCorruptReplica {
+                auditor: 1,
+                broker: 2,
+                topic: "t".into(),
+                partition: 0,
+                leader_epoch: 1,
+                reason: CorruptionReason::MissingCommittedPrefix {
+                    log_start_offset: 500,
+                    allowed_up_to: 0,
+                },
+            },
+        );
+        assert_eq!(judge(&[missing]), None);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use korasim_core::broker::PrefixTrimRole;
+
 use super::expectations::ReplayedState;
 use crate::scenario_file::{FaultAction, FaultKind, Target};
 use crate::scenarios::probes::{active_controller, entries};
@@ -242,14 +244,19 @@ pub fn fire(
             }
             (Applied::BitFlipped(flipped), Vec::new())
         }
-        FaultKind::TrimLogPrefix => {
+        FaultKind::TrimLogPrefix | FaultKind::TrimFollowerLogPrefix => {
+            let role = if action.kind == FaultKind::TrimLogPrefix {
+                PrefixTrimRole::Leader
+            } else {
+                PrefixTrimRole::Follower
+            };
             let armed: Vec<String> = targets
                 .into_iter()
-                .filter(|name| world.arm_trim_log_prefix(name))
+                .filter(|name| world.arm_trim_log_prefix(name, role))
                 .collect();
             armed
                 .iter()
-                .for_each(|name| world.note(format!("{name}'s log-prefix trimming bug armed")));
+                .for_each(|name| world.note(format!("{name}'s log-prefix trimming bug armed ({role:?})")));
             (Applied::PrefixTrimArmed(armed), Vec::new())
         }
         // Validation keeps the store's faults out of worlds without a store.

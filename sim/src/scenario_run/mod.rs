@@ -5,6 +5,7 @@ mod audit_expectations;
 mod data_expectations;
 mod data_workload;
 mod detector_expectations;
+mod disk_scrub;
 mod expectations;
 mod health_expectations;
 mod inject;
@@ -209,6 +210,9 @@ pub async fn execute(world: World, spec: ScenarioSpec) -> Result<(), String> {
                 ));
             }
         }
+    }
+    if spec.expect.repaired_within.is_some() {
+        failures.extend(disk_scrub::judge(&world, &fired, spec.tiered_storage.is_some()));
     }
     if let Some(max) = spec.expect.produce_p99_max {
         let history = world.history();

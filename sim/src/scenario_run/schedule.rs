@@ -119,7 +119,9 @@ fn random_action(
         // log and vote must survive.
         FaultKind::Shutdown | FaultKind::LoseDisk => (pick(&brokers, random), None),
         // Never drawn (see validate.rs); a broker if they were.
-        FaultKind::FlipBit | FaultKind::TrimLogPrefix => (pick(&brokers, random), None),
+        FaultKind::FlipBit | FaultKind::TrimLogPrefix | FaultKind::TrimFollowerLogPrefix => {
+            (pick(&brokers, random), None)
+        }
         // The store's faults have one target; `corrupt-object` is never drawn (see validate.rs).
         FaultKind::ObjectStoreOutage
         | FaultKind::ObjectStoreSlowdown

@@ -5,12 +5,14 @@
 use std::collections::BTreeMap;
 
 use korasim_core::broker::log::RecordBatch;
+use korasim_core::broker::PrefixTrimRole;
 use korasim_core::metadata::{MetadataRecord, PartitionState};
 use rand::Rng;
 
 use super::topology::Role;
 use super::World;
 use crate::checkers::log_replay::LogReplay;
+use crate::faults::FaultEvent;
 use crate::scenarios::probes::entries;
 
 /// The first bytes of a stored batch are its length and CRC; a flip after them changes what
@@ -65,6 +67,11 @@ impl World {
         let byte = position + BATCH_FRAME_PREFIX_BYTES + self.random_index(size - BATCH_FRAME_PREFIX_BYTES);
         let bit_index = byte as u64 * 8 + self.random_index(8) as u64;
         disk.flip_bit(&file, bit_index).ok()?;
+        self.fault(FaultEvent::BitFlipped {
+            node: name.to_string(),
+            file: file.clone(),
+            batch_base_offset: base_offset,
+        });
         Some(BitFlip {
             broker,
             topic: state.topic,
@@ -75,11 +82,16 @@ impl World {
         })
     }
 
-    /// Arms the broker's "leader trims its log prefix" bug; `false` when `name` is no broker.
-    pub fn arm_trim_log_prefix(&self, name: &str) -> bool {
+    /// Arms the broker's "trims its log prefix" bug, to strike as `role`; `false` when `name`
+    /// is no broker.
+    pub fn arm_trim_log_prefix(&self, name: &str, role: PrefixTrimRole) -> bool {
         match self.node(name).bugs.as_ref() {
             Some(bugs) => {
-                bugs.arm_trim_log_prefix();
+                bugs.arm_trim_log_prefix(role);
+                self.fault(FaultEvent::LogPrefixTrimArmed {
+                    node: name.to_string(),
+                    role: format!("{role:?}").to_lowercase(),
+                });
                 true
             }
             None => false,

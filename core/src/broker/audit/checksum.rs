@@ -31,6 +31,13 @@ pub enum AuditAnswer {
         offset: u64,
         defect: String,
     },
+    /// The replica's local log starts above what retention allows (`allowed_up_to`: the
+    /// leader's log start, or the committed tiered end, whichever is higher): committed data
+    /// it should hold is gone, and nothing else in its log can be trusted either.
+    PrefixMissing {
+        log_start_offset: u64,
+        allowed_up_to: u64,
+    },
     /// The replica cannot answer for this range now (not a replica of this leader epoch, or
     /// the range is not in its local log); nothing is concluded.
     Unavailable(String),

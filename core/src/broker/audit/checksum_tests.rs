@@ -70,12 +70,16 @@ fn a_flipped_bit_names_the_corrupt_batch_and_spares_ranges_before_it() {
 }
 
 #[test]
-fn a_range_outside_the_log_or_inside_a_batch_is_unavailable() {
+fn a_range_past_the_log_end_or_upside_down_is_unavailable() {
     run(async {
         let disk = Arc::new(MemoryDisk::default());
         let log = log_with_batches(&disk, 4).await;
         assert!(matches!(
             range_checksum(&log, 0, 9, u64::MAX, CHUNK).await,
+            AuditAnswer::Unavailable(_)
+        ));
+        assert!(matches!(
+            range_checksum(&log, 3, 2, u64::MAX, CHUNK).await,
             AuditAnswer::Unavailable(_)
         ));
     });

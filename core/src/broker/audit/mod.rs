@@ -22,5 +22,5 @@ mod params;
 pub mod rules;
 
 pub use checksum::{AuditAnswer, RangeChecksum};
-pub use injected_bugs::InjectedBugs;
+pub use injected_bugs::{InjectedBugs, PrefixTrimRole};
 pub use params::AuditParams;

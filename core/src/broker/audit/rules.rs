@@ -23,6 +23,12 @@ pub enum CorruptionReason {
     },
     /// The replica's local log start moved past what retention allows (its prefix is gone).
     UnexplainedLogStartJump { from: u64, to: u64, allowed_up_to: u64 },
+    /// An in-sync follower's local log starts past what retention allows: it lacks committed
+    /// data the leader or the object store still holds.
+    MissingCommittedPrefix {
+        log_start_offset: u64,
+        allowed_up_to: u64,
+    },
 }
 
 impl CorruptionReason {
@@ -32,7 +38,8 @@ impl CorruptionReason {
         match self {
             CorruptionReason::BatchChecksumFailed { offset, .. } => Some(*offset),
             CorruptionReason::DisagreesWithMajority { from_offset, .. } => Some(*from_offset),
-            CorruptionReason::UnexplainedLogStartJump { .. } => None,
+            CorruptionReason::UnexplainedLogStartJump { .. }
+            | CorruptionReason::MissingCommittedPrefix { .. } => None,
         }
     }
 }
@@ -57,6 +64,13 @@ impl std::fmt::Display for CorruptionReason {
                 f,
                 "the log start jumped from {from} to {to}, but retention allows at most {allowed_up_to}"
             ),
+            CorruptionReason::MissingCommittedPrefix {
+                log_start_offset,
+                allowed_up_to,
+            } => write!(
+                f,
+                "the local log starts at {log_start_offset}, but retention allows it to start at most at {allowed_up_to}: committed data is missing"
+            ),
         }
     }
 }
@@ -73,7 +87,8 @@ pub struct RangeVerdict {
 /// Judges the answers of the replicas (the leader's own included) over one committed range.
 /// A replica whose own batch failed its CRC is corrupt whatever the others say. Among the
 /// replicas that computed a checksum, the ones that differ from a strict majority are corrupt;
-/// without a strict majority nobody is blamed. Unavailable answers count for nothing.
+/// without a strict majority nobody is blamed. A replica whose log starts above what retention
+/// allows is corrupt too (its prefix is gone). Unavailable answers count for nothing.
 pub fn judge_range(answers: &BTreeMap<BrokerId, AuditAnswer>) -> RangeVerdict {
     let mut verdict = RangeVerdict::default();
     let mut groups: BTreeMap<(u64, u64, u32), Vec<BrokerId>> = BTreeMap::new();
@@ -90,10 +105,21 @@ pub fn judge_range(answers: &BTreeMap<BrokerId, AuditAnswer>) -> RangeVerdict {
                 .entry((range.from_offset, range.to_offset, range.checksum))
                 .or_default()
                 .push(broker),
+            AuditAnswer::PrefixMissing {
+                log_start_offset,
+                allowed_up_to,
+            } => verdict.corrupt.push((
+                broker,
+                CorruptionReason::MissingCommittedPrefix {
+                    log_start_offset: *log_start_offset,
+                    allowed_up_to: *allowed_up_to,
+                },
+            )),
             AuditAnswer::Unavailable(_) => {}
         }
     }
     if groups.len() <= 1 {
+        verdict.corrupt.sort_by_key(|(broker, _)| *broker);
         return verdict;
     }
     let voters: usize = groups.values().map(Vec::len).sum();
@@ -226,6 +252,19 @@ mod tests {
             CorruptionReason::DisagreesWithMajority { majority, majority_checksum: 7, checksum: 9, .. }
                 if majority == &vec![2, 3]
         ));
+    }
+
+    #[test]
+    fn a_replica_missing_its_committed_prefix_is_corrupt_whatever_its_checksums() {
+        let missing = AuditAnswer::PrefixMissing {
+            log_start_offset: 500,
+            allowed_up_to: 0,
+        };
+        let verdict = judge_range(&answers(&[(1, sum(7)), (2, missing), (3, sum(7))]));
+        assert_eq!(verdict.corrupt.len(), 1);
+        assert_eq!(verdict.corrupt[0].0, 2);
+        assert_eq!(verdict.corrupt[0].1.first_bad_offset(), None, "rebuilt whole");
+        assert_eq!(verdict.undecided, None);
     }
 
     #[test]

@@ -120,6 +120,7 @@ impl RpcHandler for DataPlaneHandler {
                 from_offset,
                 to_offset,
                 convicted_below,
+                allowed_log_start,
             } => BrokerResponse::AuditChecksum(
                 self.manager
                     .answer_audit(
@@ -128,6 +129,7 @@ impl RpcHandler for DataPlaneHandler {
                         leader_epoch,
                         from_offset..to_offset,
                         convicted_below,
+                        allowed_log_start,
                     )
                     .await,
             ),

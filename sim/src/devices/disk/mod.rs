@@ -285,6 +285,12 @@ impl SimDisk {
         self.lock_state().files.list(prefix)
     }
 
+    /// What `file` holds now, as a read would return it, or `None` when it does not exist; for
+    /// checks of observed state, without latency or faults.
+    pub fn visible_contents(&self, file: &str) -> Option<Bytes> {
+        self.lock_state().files.visible_contents(file).map(Bytes::from)
+    }
+
     /// What `file` would contain after a crash right now (ignoring torn writes), or `None`
     /// when it would not exist; for durability audits, without latency or faults.
     pub fn durable_contents(&self, file: &str) -> Option<Bytes> {

@@ -186,6 +186,10 @@ impl FileTable {
     }
 
     /// The durable copy of `file`, or `None` when nothing of it would survive a crash.
+    pub(super) fn visible_contents(&self, file: &str) -> Option<Vec<u8>> {
+        self.files.get(file).map(|contents| contents.visible.clone())
+    }
+
     pub(super) fn durable_contents(&self, file: &str) -> Option<Vec<u8>> {
         self.files
             .get(file)

@@ -76,6 +76,8 @@ impl ReplicaManager {
                 leader_epoch,
                 *from_offset..*to_offset,
                 Some(*from_offset),
+                // Told it is convicted, it answers nothing else.
+                u64::MAX,
             )
             .await;
         }

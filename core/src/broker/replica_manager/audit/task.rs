@@ -46,6 +46,8 @@ enum Plan {
 /// What a leader's round found under the replica lock.
 struct RangePlan {
     leader_epoch: u64,
+    /// The highest local log start retention allows a follower (see `AuditChecksum`).
+    allowed_log_start: u64,
     high_watermark: u64,
     isr: Vec<BrokerId>,
     own: AuditAnswer,
@@ -69,6 +71,7 @@ impl ReplicaManager {
                     .entry((partition.topic.clone(), partition.partition))
                     .or_default();
                 self.audit_partition(&partition, cursor).await;
+                self.remind_suspects(&partition).await;
                 self.audit_remote_segments(&partition, &mut cursor.next_object_offset)
                     .await;
             }
@@ -91,10 +94,13 @@ impl ReplicaManager {
     /// Looks at the replica under its lock: notes the log start, judges the log-start rule,
     /// and computes the leader's own checksum over the next committed range.
     async fn plan_audit(&self, partition: &Partition, cursor: &mut AuditCursor) -> Plan {
+        let replica = partition.replica.lock().await;
+        // Read under the replica lock: local retention deletes under it, below a tiered end it
+        // read before, and the tier state only grows, so this view allows at least as much
+        // (read before the lock, a retention run in between would convict a healthy leader).
         let tiered_end_offset = self
             .serves_remotely(&partition.topic)
             .then(|| self.tiered_end_offset(&partition.topic, partition.partition));
-        let replica = partition.replica.lock().await;
         let Some(log) = replica.log.as_ref() else {
             return Plan::Nothing;
         };
@@ -147,6 +153,7 @@ impl ReplicaManager {
         .await;
         Plan::Compare(RangePlan {
             leader_epoch,
+            allowed_log_start: log_start.max(tiered_end_offset.unwrap_or(0)),
             high_watermark,
             isr: leader.isr(),
             own,
@@ -167,8 +174,9 @@ impl ReplicaManager {
                     .convict(partition, plan.leader_epoch, self.broker, reason)
                     .await;
             }
-            AuditAnswer::Unavailable(why) => {
-                tracing::debug!(broker = self.broker, topic = %partition.topic, partition = partition.partition, why, "audit range unavailable; starting over from the log start");
+            // The leader's own range never misses its prefix: the log-start rule judged it.
+            AuditAnswer::PrefixMissing { .. } | AuditAnswer::Unavailable(_) => {
+                tracing::debug!(broker = self.broker, topic = %partition.topic, partition = partition.partition, answer = ?plan.own, "audit range unavailable; starting over from the log start");
                 cursor.next_offset = 0;
                 return;
             }
@@ -183,6 +191,7 @@ impl ReplicaManager {
                     plan.leader_epoch,
                     range.from_offset..range.to_offset,
                     None,
+                    plan.allowed_log_start,
                 )
                 .await;
             answers.insert(follower, answer);
@@ -209,6 +218,34 @@ impl ReplicaManager {
         }
     }
 
+    /// Tells every follower this leader holds out of the ISR as corrupt, again, that it is:
+    /// the first word may have been lost, or the follower may have restarted and forgotten
+    /// its mark, and without the mark it would never cut its log back and rejoin.
+    async fn remind_suspects(&self, partition: &Partition) {
+        let (leader_epoch, suspects) = {
+            let replica = partition.replica.lock().await;
+            let Role::Leader(leader) = &replica.role else {
+                return;
+            };
+            if replica.suspects.is_empty() {
+                return;
+            }
+            (leader.leader_epoch(), replica.suspects.clone())
+        };
+        for (suspect, keep_below) in suspects {
+            self.ask_audit_checksum(
+                partition,
+                suspect,
+                leader_epoch,
+                keep_below..keep_below,
+                Some(keep_below),
+                // Told it is convicted, it answers nothing else.
+                u64::MAX,
+            )
+            .await;
+        }
+    }
+
     pub(super) async fn ask_audit_checksum(
         &self,
         partition: &Partition,
@@ -216,6 +253,7 @@ impl ReplicaManager {
         leader_epoch: u64,
         range: std::ops::Range<u64>,
         convicted_below: Option<u64>,
+        allowed_log_start: u64,
     ) -> AuditAnswer {
         let (Some(rpc), Some(address)) = (self.rpc(), self.address_of(follower)) else {
             return AuditAnswer::Unavailable(format!("broker {follower} cannot be reached"));
@@ -227,6 +265,7 @@ impl ReplicaManager {
             from_offset: range.start,
             to_offset: range.end,
             convicted_below,
+            allowed_log_start,
         };
         match rpc
             .call::<_, BrokerResponse>(address, &request, self.params.audit.audit_request_timeout)
@@ -237,7 +276,7 @@ impl ReplicaManager {
         }
     }
 
-    fn tiered_end_offset(&self, topic: &str, partition: u32) -> u64 {
+    pub(super) fn tiered_end_offset(&self, topic: &str, partition: u32) -> u64 {
         self.tiering()
             .map(|tiering| tiering.partition_state(topic, partition).tiered_end_offset())
             .unwrap_or(0)

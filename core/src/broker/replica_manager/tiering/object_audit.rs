@@ -32,8 +32,13 @@ impl ReplicaManager {
         if !self.serves_remotely(&partition.topic) {
             return;
         }
-        if !matches!(partition.replica.lock().await.role, Role::Leader(_)) {
-            return;
+        {
+            // A leader its own audit convicted does not judge (or rewrite) objects from its
+            // untrusted copy; its successor will.
+            let replica = partition.replica.lock().await;
+            if !matches!(replica.role, Role::Leader(_)) || replica.pending_rebuild.is_some() {
+                return;
+            }
         }
         let state = tiering.partition_state(&partition.topic, partition.partition);
         let finished: Vec<TieredSegment> = state
