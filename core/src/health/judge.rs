@@ -106,8 +106,9 @@ pub struct DetectorState {
 impl DetectorState {
     pub fn judge(&mut self, rounds: &[BrokerRound], params: &HealthParams) -> Vec<Decision> {
         let mut decisions = Vec::new();
+        let agent_cut_off = most_brokers_unreachable(rounds, params);
         for round in rounds {
-            self.judge_progress(round, params, &mut decisions);
+            self.judge_progress(round, agent_cut_off, params, &mut decisions);
             self.judge_speed(round, rounds, params, &mut decisions);
         }
         decisions
@@ -124,7 +125,13 @@ impl DetectorState {
             })
     }
 
-    fn judge_progress(&mut self, round: &BrokerRound, params: &HealthParams, decisions: &mut Vec<Decision>) {
+    fn judge_progress(
+        &mut self,
+        round: &BrokerRound,
+        agent_cut_off: bool,
+        params: &HealthParams,
+        decisions: &mut Vec<Decision>,
+    ) {
         let key = (round.broker, Problem::NoProgress);
         let streak = self.streaks.entry(key).or_default();
         if !round.unfenced {
@@ -135,7 +142,10 @@ impl DetectorState {
             .probes
             .as_ref()
             .filter(|probes| probes.attempts >= params.probes_per_round_min)
-            .map(|probes| probes.failures == probes.attempts);
+            .map(|probes| probes.failures == probes.attempts)
+            // When most brokers fail every probe, the agent is the one cut off: the round
+            // says nothing about any broker (demoting them one by one would make it worse).
+            .filter(|_| !agent_cut_off);
         streak.push(verdict);
         let streak = *streak;
         if !round.demoted && streak.bad >= params.no_progress_rounds {
@@ -185,6 +195,9 @@ impl DetectorState {
                 Problem::Slow,
                 format!("slow but needed: {reason}"),
             ));
+            // A new streak must build before it is marked again: marked at once, it could not
+            // rejoin the starved ISRs (a mark refuses it) and the mark would flap every round.
+            self.streaks.insert(key, Streak::default());
             return;
         }
         let Some(comparison) = comparison else { return };
@@ -205,6 +218,22 @@ impl DetectorState {
             self.escalated.remove(&key);
         }
     }
+}
+
+/// Whether every probe failed for a strict majority of the unfenced brokers (at least two):
+/// the agent cannot reach the cluster, whatever the brokers do.
+fn most_brokers_unreachable(rounds: &[BrokerRound], params: &HealthParams) -> bool {
+    let unfenced = rounds.iter().filter(|round| round.unfenced).count();
+    let unreachable = rounds
+        .iter()
+        .filter(|round| round.unfenced)
+        .filter(|round| {
+            round.probes.as_ref().is_some_and(|probes| {
+                probes.attempts >= params.probes_per_round_min && probes.failures == probes.attempts
+            })
+        })
+        .count();
+    unreachable >= 2 && unreachable * 2 > unfenced
 }
 
 struct Comparison {
@@ -351,6 +380,18 @@ mod tests {
     }
 
     #[test]
+    fn an_agent_cut_off_from_most_brokers_demotes_nobody() {
+        let params = HealthParams::default();
+        let mut state = DetectorState::default();
+        let mut rounds = cluster(2, false);
+        rounds[0] = round(1, 2, false);
+        rounds[2] = round(3, 2, false);
+        for _ in 0..10 {
+            assert!(state.judge(&rounds, &params).is_empty());
+        }
+    }
+
+    #[test]
     fn a_mark_that_starves_a_partition_is_lifted_and_escalated_once() {
         let params = HealthParams::default();
         let mut state = DetectorState::default();
@@ -377,5 +418,18 @@ mod tests {
             matches!(&again[..], [Decision::Lift { .. }]),
             "escalated once: {again:?}"
         );
+        // Lifted, it is not marked again at once: a new slow streak must build first.
+        let lifted = cluster(40, true);
+        for _ in 1..params.slow_rounds {
+            assert!(state.judge(&lifted, &params).is_empty());
+        }
+        assert!(matches!(
+            &state.judge(&lifted, &params)[..],
+            [Decision::Mitigate {
+                broker: 3,
+                problem: Problem::Slow,
+                ..
+            }]
+        ));
     }
 }

@@ -150,11 +150,23 @@ pub fn place_topic(
             *replica_count.entry(least_loaded).or_default() += 1;
             replicas.push(least_loaded);
         }
+        // A mitigation holds for new topics too: a demoted broker does not lead one and an
+        // ISR-ineligible one starts outside its ISR (it joins once the mark is lifted).
+        let leader = replicas
+            .iter()
+            .copied()
+            .find(|replica| image.may_lead(*replica))
+            .unwrap_or(replicas[0]);
+        let isr = replicas
+            .iter()
+            .copied()
+            .filter(|replica| *replica == leader || image.may_join_isr(*replica))
+            .collect();
         records.push(MetadataRecord::PartitionState(PartitionState {
             topic: name.to_string(),
             partition,
-            leader: Some(replicas[0]),
-            isr: replicas.clone(),
+            leader: Some(leader),
+            isr,
             replicas,
             leader_epoch: 0,
             partition_epoch: 0,
@@ -291,11 +303,18 @@ pub fn without_corrupt_replica(
     let mut next = current.clone();
     next.isr.retain(|member| *member != corrupt);
     if current.leader == Some(corrupt) {
+        // A broker under no mitigation if there is one, else any active one.
         let Some(successor) = next
             .isr
             .iter()
             .copied()
-            .find(|candidate| image.is_active(*candidate))
+            .find(|candidate| image.may_lead(*candidate))
+            .or_else(|| {
+                next.isr
+                    .iter()
+                    .copied()
+                    .find(|candidate| image.is_active(*candidate))
+            })
         else {
             return Err(invalid(format!(
                 "no other active in-sync replica can take over from broker {corrupt}"
@@ -336,6 +355,21 @@ mod tests {
         leaders.sort();
         leaders.dedup();
         assert_eq!(leaders.len(), 3, "each partition should have its own leader");
+    }
+
+    #[test]
+    fn placement_keeps_mitigated_brokers_from_leading_and_out_of_the_isr() {
+        let mut image = crate::metadata::test_support::unfenced_brokers(3, 3);
+        image.mark(1, crate::metadata::Mitigation::Demoted, true);
+        image.mark(2, crate::metadata::Mitigation::IsrIneligible, true);
+        for record in place_topic(&image, "t", 3, 3).unwrap() {
+            let MetadataRecord::PartitionState(state) = record else {
+                continue;
+            };
+            assert_eq!(state.leader, Some(3), "{state:?}");
+            assert!(!state.isr.contains(&2), "{state:?}");
+            assert!(state.isr.contains(&1), "a demoted broker may follow: {state:?}");
+        }
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub fn judge(expect: &ExpectSpec, fired: &[FiredFault], trace: &[TraceEntry]) ->
         failures.extend(escalated(fired, trace, within));
     }
     if let Some(max) = expect.mitigations_max {
+        // "At most N mitigations" proves nothing unless the detector was watching.
+        failures.extend(every_broker_probed(trace));
         failures.extend(mitigations_bounded(trace, max));
     }
     failures
@@ -165,6 +167,39 @@ fn escalated(fired: &[FiredFault], trace: &[TraceEntry], within: Duration) -> Ve
     }
 }
 
+/// Every broker that registered was probed by the health-check agent and judged by the
+/// detector, with some probes answered: read from the detector's `HealthRound` reports.
+fn every_broker_probed(trace: &[TraceEntry]) -> Vec<String> {
+    let mut probes: std::collections::BTreeMap<u32, (u64, u64)> = std::collections::BTreeMap::new();
+    for entry in trace {
+        match &entry.kind {
+            TraceKind::Node(Event::BrokerRegistered { broker, .. }) => {
+                probes.entry(*broker).or_default();
+            }
+            TraceKind::Node(Event::HealthRound {
+                broker,
+                probes: sent,
+                probe_failures,
+                ..
+            }) => {
+                let counts = probes.entry(*broker).or_default();
+                counts.0 += sent;
+                counts.1 += probe_failures;
+            }
+            _ => {}
+        }
+    }
+    probes
+        .into_iter()
+        .filter(|(_, (sent, failed))| sent == failed)
+        .map(|(broker, (sent, _))| {
+            format!(
+                "the detector never saw a probe of broker {broker} answered ({sent} sent), so its silence proves nothing"
+            )
+        })
+        .collect()
+}
+
 /// At most `max` mitigations were put on brokers in the whole run.
 fn mitigations_bounded(trace: &[TraceEntry], max: u64) -> Vec<String> {
     let marks: Vec<MarkChange> = mark_changes(trace)
@@ -194,4 +229,184 @@ fn mitigations_bounded(trace: &[TraceEntry], max: u64) -> Vec<String> {
 
 fn broker_id(node: &str) -> Option<u32> {
     node.strip_prefix("broker-")?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use korasim_core::metadata::PartitionState;
+
+    use super::*;
+    use crate::scenario_file::FaultAction;
+    use crate::scenario_run::inject::Applied;
+
+    fn at(seconds: u64, node: &str, event: Event) -> TraceEntry {
+        TraceEntry {
+            at: Duration::from_secs(seconds),
+            node: node.to_string(),
+            kind: TraceKind::Node(event),
+        }
+    }
+
+    fn applied(seconds: u64, offset: u64, record: MetadataRecord) -> TraceEntry {
+        at(
+            seconds,
+            "controller-1",
+            Event::MetadataApplied {
+                offset,
+                records: vec![record],
+                rejected: None,
+            },
+        )
+    }
+
+    fn demotion(seconds: u64, offset: u64, active: bool) -> TraceEntry {
+        applied(
+            seconds,
+            offset,
+            MetadataRecord::BrokerMitigation {
+                broker: 2,
+                mitigation: Mitigation::Demoted,
+                active,
+            },
+        )
+    }
+
+    fn led_by_2(seconds: u64, offset: u64) -> TraceEntry {
+        applied(
+            seconds,
+            offset,
+            MetadataRecord::PartitionState(PartitionState {
+                topic: "t".into(),
+                partition: 0,
+                replicas: vec![1, 2, 3],
+                isr: vec![1, 2, 3],
+                leader: Some(2),
+                leader_epoch: 4,
+                partition_epoch: offset,
+            }),
+        )
+    }
+
+    /// broker-2 cut off from the clients at 30 s until 200 s.
+    fn cut_off() -> Vec<FiredFault> {
+        vec![FiredFault {
+            action: FaultAction {
+                kind: FaultKind::Partition,
+                target: Target::Node("broker-2".into()),
+                to: Some(Target::Clients),
+                one_way: false,
+                delay: Duration::ZERO,
+                latency_multiplier: 1.0,
+                error_rate: 0.0,
+            },
+            at: Duration::from_secs(30),
+            heal_at: Some(Duration::from_secs(200)),
+            silenced: Vec::new(),
+            affected: vec!["broker-2".into()],
+            active_controller_before: None,
+            took_active_controller: false,
+            applied: Applied::Nothing,
+        }]
+    }
+
+    fn within(seconds: u64) -> Duration {
+        Duration::from_secs(seconds)
+    }
+
+    #[test]
+    fn a_cut_off_broker_must_be_demoted_in_time_and_then_lead_nothing() {
+        let fired = cut_off();
+        assert!(cut_off_brokers_demoted(&fired, &[demotion(60, 1, true)], within(60)).is_empty());
+        let never = cut_off_brokers_demoted(&fired, &[], within(60));
+        assert!(never[0].contains("was never demoted"), "{never:?}");
+        let late = cut_off_brokers_demoted(&fired, &[demotion(100, 1, true)], within(60));
+        assert!(late[0].contains("was demoted only at 100.000s"), "{late:?}");
+        let led = cut_off_brokers_demoted(&fired, &[demotion(60, 1, true), led_by_2(70, 2)], within(60));
+        assert!(led[0].contains("was made leader of t-0"), "{led:?}");
+        let lifted_first = cut_off_brokers_demoted(
+            &fired,
+            &[demotion(60, 1, true), demotion(65, 2, false), led_by_2(70, 3)],
+            within(60),
+        );
+        assert!(
+            lifted_first.is_empty(),
+            "leading after the lift is fine: {lifted_first:?}"
+        );
+    }
+
+    #[test]
+    fn an_escalation_must_follow_the_first_fault_in_time() {
+        let fired = cut_off();
+        let escalation = |seconds| {
+            at(
+                seconds,
+                "client-1",
+                Event::Escalated {
+                    broker: 2,
+                    problem: "slow".into(),
+                    reason: "needed".into(),
+                },
+            )
+        };
+        assert!(escalated(&fired, &[escalation(50)], within(60)).is_empty());
+        assert!(escalated(&fired, &[escalation(20)], within(60))[0].contains("never escalated"));
+        assert!(escalated(&fired, &[escalation(120)], within(60))[0].contains("only at 120.000s"));
+        assert!(escalated(&[], &[escalation(50)], within(60))[0].contains("none fired"));
+    }
+
+    fn health_round(seconds: u64, broker: u32, probes: u64, probe_failures: u64) -> TraceEntry {
+        at(
+            seconds,
+            "client-1",
+            Event::HealthRound {
+                broker,
+                probes,
+                probe_failures,
+                probe_produce_p99_ms: 5,
+                probe_fetch_p99_ms: 5,
+                scraped: true,
+                disk_write_p99_us: 1000,
+                produce_p99_ms: 5,
+                follower_lag_max_records: 0,
+            },
+        )
+    }
+
+    #[test]
+    fn no_false_alarm_counts_only_when_every_broker_was_probed() {
+        let registered = |broker| {
+            at(
+                1,
+                &format!("broker-{broker}"),
+                Event::BrokerRegistered { broker, epoch: 1 },
+            )
+        };
+        let watched = vec![
+            registered(1),
+            registered(2),
+            health_round(10, 1, 16, 0),
+            health_round(10, 2, 16, 1),
+        ];
+        assert!(every_broker_probed(&watched).is_empty());
+        let unwatched = vec![registered(1), registered(2), health_round(10, 1, 16, 0)];
+        let failures = every_broker_probed(&unwatched);
+        assert_eq!(failures.len(), 1);
+        assert!(failures[0].contains("broker 2"), "{failures:?}");
+        let all_failing = vec![registered(1), health_round(10, 1, 16, 16)];
+        assert_eq!(every_broker_probed(&all_failing).len(), 1);
+    }
+
+    #[test]
+    fn more_mitigations_than_allowed_are_listed() {
+        assert!(mitigations_bounded(&[demotion(60, 1, true)], 1).is_empty());
+        let failures = mitigations_bounded(&[demotion(60, 1, true)], 0);
+        assert!(
+            failures[0].contains("1 mitigations, more than the 0 expected"),
+            "{failures:?}"
+        );
+        assert!(
+            mitigations_bounded(&[demotion(60, 1, false)], 0).is_empty(),
+            "a lift is no mitigation"
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! The leader's ISR maintenance: a long-lived task that, every `isr_check_interval`, asks
 //! each led partition's `LeaderState` whether followers should leave the ISR (not caught up
-//! for `replica_lag_max`) or join it (caught up, not fenced), and proposes the change to the
+//! for `replica_lag_max`) or join it (caught up, neither fenced nor marked ISR-ineligible), and proposes the change to the
 //! controller (AlterPartition). The ISR takes effect only when the controller's decision comes
 //! back, in the answer or through metadata, whichever is first.
 
@@ -18,9 +18,9 @@ impl ReplicaManager {
         };
         loop {
             tokio::time::sleep(self.params.isr_check_interval).await;
-            let fenced = self.fenced_brokers();
+            let kept_out = self.brokers_kept_out_of_isr();
             for partition in self.all_partitions() {
-                let Some(request) = self.isr_proposal(&partition, &fenced).await else {
+                let Some(request) = self.isr_proposal(&partition, &kept_out).await else {
                     continue;
                 };
                 let answer = controller
@@ -34,7 +34,7 @@ impl ReplicaManager {
     async fn isr_proposal(
         &self,
         partition: &Partition,
-        fenced: &std::collections::BTreeSet<crate::metadata::BrokerId>,
+        kept_out: &std::collections::BTreeSet<crate::metadata::BrokerId>,
     ) -> Option<AlterPartitionRequest> {
         let mut guard = partition.replica.lock().await;
         let replica = &mut *guard;
@@ -47,7 +47,7 @@ impl ReplicaManager {
         let from_isr = leader.isr();
         // A follower an audit found corrupt may not rejoin before it has cut its log back
         // (`fetch.rs` clears it once it fetches from there).
-        let mut excluded = fenced.clone();
+        let mut excluded = kept_out.clone();
         excluded.extend(replica.suspects.keys().copied());
         let proposed = leader.proposed_isr(self.now(), &excluded)?;
         let change = leader.begin_isr_change(proposed).ok()?;

@@ -76,7 +76,7 @@ pub struct ReplicaManager {
 #[derive(Default)]
 struct ClusterView {
     addresses: BTreeMap<BrokerId, Address>,
-    fenced: BTreeSet<BrokerId>,
+    kept_out_of_isr: BTreeSet<BrokerId>,
     /// The leader and leader epoch of every partition that has a leader.
     leaders: BTreeMap<(String, u32), (BrokerId, u64)>,
 }
@@ -153,11 +153,14 @@ impl ReplicaManager {
                 .iter()
                 .map(|(&id, state)| (id, state.address))
                 .collect();
-            cluster.fenced = image
+            // Fenced brokers and brokers a mitigation marks ISR-ineligible: a leader never
+            // proposes one of them for its ISR (KIP-841), because the controller refuses such
+            // a proposal whole, removals included, and a lagging member would then never leave.
+            cluster.kept_out_of_isr = image
                 .brokers
-                .iter()
-                .filter(|(_, state)| state.fenced)
-                .map(|(&id, _)| id)
+                .keys()
+                .copied()
+                .filter(|&id| !image.may_join_isr(id))
                 .collect();
             cluster.leaders = image
                 .partitions()
@@ -236,8 +239,8 @@ impl ReplicaManager {
         Some((*cluster.addresses.get(&leader)?, epoch))
     }
 
-    fn fenced_brokers(&self) -> BTreeSet<BrokerId> {
-        lock(&self.cluster).fenced.clone()
+    fn brokers_kept_out_of_isr(&self) -> BTreeSet<BrokerId> {
+        lock(&self.cluster).kept_out_of_isr.clone()
     }
 
     fn rpc(&self) -> Option<&Arc<Rpc>> {
