@@ -183,34 +183,34 @@ fn detected(damage: &Damage, entry: &TraceEntry) -> Option<Found> {
                 partition: *partition,
             })
         }
+        // A trimmed prefix: the leader's own log-start rule, or the follower's missing prefix.
         (
             TraceKind::Node(Event::AuditCorruptReplica {
                 broker,
                 topic,
                 partition,
-                reason: CorruptionReason::UnexplainedLogStartJump { .. },
+                reason,
                 ..
             }),
-            Damage::LedPrefix { broker: damaged },
-        ) if broker == damaged => Some(Found::Replica {
-            broker: *broker,
-            topic: topic.clone(),
-            partition: *partition,
-        }),
-        (
-            TraceKind::Node(Event::AuditCorruptReplica {
-                broker,
-                topic,
-                partition,
-                reason: CorruptionReason::MissingCommittedPrefix { .. },
-                ..
-            }),
-            Damage::FollowedPrefix { broker: damaged },
-        ) if broker == damaged => Some(Found::Replica {
-            broker: *broker,
-            topic: topic.clone(),
-            partition: *partition,
-        }),
+            Damage::LedPrefix { broker: damaged } | Damage::FollowedPrefix { broker: damaged },
+        ) if broker == damaged
+            && matches!(
+                (damage, reason),
+                (
+                    Damage::LedPrefix { .. },
+                    CorruptionReason::UnexplainedLogStartJump { .. }
+                ) | (
+                    Damage::FollowedPrefix { .. },
+                    CorruptionReason::MissingCommittedPrefix { .. }
+                )
+            ) =>
+        {
+            Some(Found::Replica {
+                broker: *broker,
+                topic: topic.clone(),
+                partition: *partition,
+            })
+        }
         (TraceKind::Node(Event::AuditObjectCorrupt { object_id, .. }), Damage::Object { key })
             if key.contains(object_id.as_str()) =>
         {
