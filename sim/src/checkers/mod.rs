@@ -20,7 +20,7 @@ pub mod replica_placement;
 pub mod replicas;
 pub mod single_active_controller;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 pub mod tier;
 mod violation;
 

@@ -302,14 +302,11 @@ mod tests {
     use super::*;
 
     fn at(seconds: u64, node: &str, event: Event) -> TraceEntry {
-        TraceEntry {
-            at: Duration::from_secs(seconds),
-            node: node.to_string(),
-            kind: TraceKind::Node(event),
-        }
+        crate::checkers::test_support::entry(node, seconds * 1000, event)
     }
 
-    fn convicted(seconds: u64) -> TraceEntry {
+    /// broker-1's audit convicts broker-2's replica of t-0 for `reason`.
+    fn convicted_for(seconds: u64, reason: CorruptionReason) -> TraceEntry {
         at(
             seconds,
             "broker-1",
@@ -319,10 +316,17 @@ mod tests {
                 topic: "t".into(),
                 partition: 0,
                 leader_epoch: 1,
-                reason: CorruptionReason::BatchChecksumFailed {
-                    offset: 10,
-                    defect: "checksum mismatch".into(),
-                },
+                reason,
+            },
+        )
+    }
+
+    fn convicted(seconds: u64) -> TraceEntry {
+        convicted_for(
+            seconds,
+            CorruptionReason::BatchChecksumFailed {
+                offset: 10,
+                defect: "checksum mismatch".into(),
             },
         )
     }
@@ -411,19 +415,11 @@ mod tests {
             failure.contains("no durability audit reported the damage"),
             "a checksum verdict is another damage: {failure}"
         );
-        let missing = at(
+        let missing = convicted_for(
             60,
-            "broker-1",
-            Event::AuditCorruptReplica {
-                auditor: 1,
-                broker: 2,
-                topic: "t".into(),
-                partition: 0,
-                leader_epoch: 1,
-                reason: CorruptionReason::MissingCommittedPrefix {
-                    log_start_offset: 500,
-                    allowed_up_to: 0,
-                },
+            CorruptionReason::MissingCommittedPrefix {
+                log_start_offset: 500,
+                allowed_up_to: 0,
             },
         );
         assert_eq!(judge(&[missing]), None);

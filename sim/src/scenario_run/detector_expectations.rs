@@ -240,11 +240,7 @@ mod tests {
     use crate::scenario_run::inject::Applied;
 
     fn at(seconds: u64, node: &str, event: Event) -> TraceEntry {
-        TraceEntry {
-            at: Duration::from_secs(seconds),
-            node: node.to_string(),
-            kind: TraceKind::Node(event),
-        }
+        crate::checkers::test_support::entry(node, seconds * 1000, event)
     }
 
     fn applied(seconds: u64, offset: u64, record: MetadataRecord) -> TraceEntry {
