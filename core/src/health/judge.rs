@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::params::HealthParams;
 use super::probes::ProbeRound;
-use crate::metadata::BrokerId;
+use crate::metadata::{BrokerId, Mitigation};
 use crate::telemetry::TelemetrySnapshot;
 
 /// What the detector watches for.
@@ -28,6 +28,24 @@ use crate::telemetry::TelemetrySnapshot;
 pub enum Problem {
     NoProgress,
     Slow,
+}
+
+impl Problem {
+    /// The mark that mitigates this problem.
+    pub fn mitigation(self) -> Mitigation {
+        match self {
+            Problem::NoProgress => Mitigation::Demoted,
+            Problem::Slow => Mitigation::IsrIneligible,
+        }
+    }
+
+    /// The problem a mark mitigates.
+    pub fn mitigated_by(mitigation: Mitigation) -> Problem {
+        match mitigation {
+            Mitigation::Demoted => Problem::NoProgress,
+            Mitigation::IsrIneligible => Problem::Slow,
+        }
+    }
 }
 
 impl std::fmt::Display for Problem {
@@ -72,6 +90,17 @@ pub enum Decision {
         problem: Problem,
         reason: String,
     },
+}
+
+impl Decision {
+    /// The broker the decision is about.
+    pub fn broker(&self) -> BrokerId {
+        match self {
+            Decision::Mitigate { broker, .. }
+            | Decision::Lift { broker, .. }
+            | Decision::Escalate { broker, .. } => *broker,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]

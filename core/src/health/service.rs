@@ -17,7 +17,8 @@ use crate::broker::data_protocol::{Acks, BrokerRequest, BrokerResponse};
 use crate::broker::log::{ProducerInfo, Record};
 use crate::broker::ControllerClient;
 use crate::metadata::{
-    BlockedPartition, BrokerId, ControllerRequest, ControllerResponse, MetadataImage, Mitigation,
+    unfinished_mitigations, BlockedPartition, BrokerId, ControllerRequest, ControllerResponse, MetadataImage,
+    Mitigation,
 };
 use crate::net::{Address, Rpc};
 use crate::observe::{Event, SharedObserver};
@@ -101,9 +102,42 @@ impl HealthService {
             self.record_round(&round);
             rounds.push(round);
         }
-        for decision in state.judge(&rounds, &self.params) {
+        let decisions = state.judge(&rounds, &self.params);
+        let decided: BTreeSet<BrokerId> = decisions.iter().map(Decision::broker).collect();
+        for decision in decisions {
             self.act(state, decision).await;
         }
+        // A mark that was blocked on some partitions is finished there once that is safe
+        // (the ISR grew back, another replica can lead); the controller re-plans it from its
+        // own image. A broker whose marks this round changed waits for the next round.
+        for (broker, mitigation) in unfinished_mitigations(&image, self.params.min_insync_replicas) {
+            if !decided.contains(&broker) {
+                self.finish_mitigation(broker, mitigation).await;
+            }
+        }
+    }
+
+    async fn finish_mitigation(&self, broker: BrokerId, mitigation: Mitigation) {
+        let request = ControllerRequest::Mitigate {
+            broker,
+            mitigation,
+            active: true,
+        };
+        let Some(ControllerResponse::Mitigated { acted, blocked }) = self.controllers.send(&request).await
+        else {
+            return;
+        };
+        if acted.is_empty() {
+            return;
+        }
+        self.observer.record(Event::DetectorDecision {
+            broker,
+            problem: Problem::mitigated_by(mitigation).to_string(),
+            action: format!("{mitigation}, finished"),
+            reason: "partitions the mark could not change before can be changed safely now".to_string(),
+            partitions_changed: acted.len() as u64,
+            partitions_blocked: blocked.len() as u64,
+        });
     }
 
     fn record_round(&self, round: &BrokerRound) {
@@ -147,10 +181,7 @@ impl HealthService {
                 reason,
             } => (broker, problem, reason, false),
         };
-        let mitigation = match problem {
-            Problem::NoProgress => Mitigation::Demoted,
-            Problem::Slow => Mitigation::IsrIneligible,
-        };
+        let mitigation = problem.mitigation();
         let request = ControllerRequest::Mitigate {
             broker,
             mitigation,

@@ -17,6 +17,8 @@
 //! reported as blocked, and the detector escalates it to a human. A partition with one
 //! replica has nothing to move to and is left alone without a report.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use super::image::MetadataImage;
@@ -57,8 +59,10 @@ pub struct MitigationPlan {
     pub blocked: Vec<BlockedPartition>,
 }
 
-/// The plan that puts `mitigation` on `broker`. Empty when the broker is unknown or already
-/// carries it.
+/// The plan that puts `mitigation` on `broker`. For a broker that already carries it, the
+/// plan finishes the mitigation where it was blocked before and is safe now (an ISR grew back,
+/// another replica can lead): a mark alone would leave those partitions as they were for as
+/// long as it holds. Empty when the broker is unknown or the mitigation is complete.
 pub fn mitigate_broker(
     image: &MetadataImage,
     broker: BrokerId,
@@ -66,17 +70,22 @@ pub fn mitigate_broker(
     min_insync_replicas: usize,
 ) -> MitigationPlan {
     let mut plan = MitigationPlan::default();
-    if !image.brokers.contains_key(&broker) || image.has_mitigation(broker, mitigation) {
+    if !image.brokers.contains_key(&broker) {
         return plan;
     }
-    plan.records.push(MetadataRecord::BrokerMitigation {
-        broker,
-        mitigation,
-        active: true,
-    });
     // The mark applies first, so the new leaders below are chosen among the others.
-    let mut marked = image.clone();
-    marked.mark(broker, mitigation, true);
+    let marked = if image.has_mitigation(broker, mitigation) {
+        Cow::Borrowed(image)
+    } else {
+        plan.records.push(MetadataRecord::BrokerMitigation {
+            broker,
+            mitigation,
+            active: true,
+        });
+        let mut marked = image.clone();
+        marked.mark(broker, mitigation, true);
+        Cow::Owned(marked)
+    };
     for partition in image
         .partitions()
         .filter(|partition| partition.replicas.len() > 1)
@@ -99,6 +108,24 @@ pub fn mitigate_broker(
         }
     }
     plan
+}
+
+/// The mitigations in force that are not complete but could be completed now: what a
+/// detector asks the controller for again.
+pub fn unfinished_mitigations(
+    image: &MetadataImage,
+    min_insync_replicas: usize,
+) -> Vec<(BrokerId, Mitigation)> {
+    image
+        .mitigations
+        .iter()
+        .flat_map(|(broker, marks)| marks.iter().map(move |mitigation| (*broker, *mitigation)))
+        .filter(|(broker, mitigation)| {
+            !mitigate_broker(image, *broker, *mitigation, min_insync_replicas)
+                .acted
+                .is_empty()
+        })
+        .collect()
 }
 
 /// The record that lifts `mitigation` from `broker`; nothing when it does not carry it. The
@@ -287,5 +314,48 @@ mod tests {
         assert_eq!(plan.blocked.len(), 3);
         apply(&mut image, &plan.records);
         assert!(image.partitions().all(|partition| partition.leader == Some(1)));
+    }
+
+    #[test]
+    fn a_blocked_demotion_is_finished_once_another_replica_can_lead() {
+        let mut image = cluster();
+        let records = fence_broker(&image, 2, FenceReason::SessionExpired);
+        apply(&mut image, &records);
+        let records = fence_broker(&image, 3, FenceReason::SessionExpired);
+        apply(&mut image, &records);
+        let plan = mitigate_broker(&image, 1, Mitigation::Demoted, 2);
+        apply(&mut image, &plan.records);
+        assert!(
+            unfinished_mitigations(&image, 2).is_empty(),
+            "nothing can be done yet"
+        );
+        // Brokers 2 and 3 come back and catch up: every ISR is full again.
+        for broker in [2, 3] {
+            let records = super::super::leadership::unfence_broker(&image, broker);
+            apply(&mut image, &records);
+        }
+        let grown: Vec<MetadataRecord> = image
+            .partitions()
+            .map(|partition| {
+                let mut next = partition.clone();
+                next.isr = next.replicas.clone();
+                next.partition_epoch += 1;
+                MetadataRecord::PartitionState(next)
+            })
+            .collect();
+        apply(&mut image, &grown);
+        assert_eq!(unfinished_mitigations(&image, 2), vec![(1, Mitigation::Demoted)]);
+        let plan = mitigate_broker(&image, 1, Mitigation::Demoted, 2);
+        assert_eq!(plan.acted.len(), 3, "{plan:?}");
+        assert!(
+            !plan
+                .records
+                .iter()
+                .any(|record| matches!(record, MetadataRecord::BrokerMitigation { .. })),
+            "the mark is on already"
+        );
+        apply(&mut image, &plan.records);
+        assert!(image.partitions().all(|partition| partition.leader != Some(1)));
+        assert!(unfinished_mitigations(&image, 2).is_empty());
     }
 }

@@ -22,7 +22,9 @@ pub use leadership::{
     without_corrupt_replica, AlterPartitionError, PlacementError,
 };
 pub use log_store::{DiskLogStore, LogRecovery};
-pub use mitigation::{lift_mitigation, mitigate_broker, BlockedPartition, Mitigation, MitigationPlan};
+pub use mitigation::{
+    lift_mitigation, mitigate_broker, unfinished_mitigations, BlockedPartition, Mitigation, MitigationPlan,
+};
 pub use protocol::{
     AlterPartitionRequest, ControllerRequest, ControllerResponse, CorruptReplicaReport, HeartbeatReply,
     MetadataUpdate,

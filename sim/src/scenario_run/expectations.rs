@@ -290,6 +290,8 @@ impl Judgement<'_> {
 pub struct ReplayedState {
     pub fenced: BTreeMap<u32, bool>,
     pub leaders: BTreeMap<(String, u32), Option<u32>>,
+    /// Per partition, the replicas outside its ISR.
+    pub out_of_isr: BTreeMap<(String, u32), Vec<u32>>,
 }
 
 impl ReplayedState {
@@ -317,8 +319,15 @@ impl ReplayedState {
                 }
                 MetadataRecord::CreateTopic { .. } | MetadataRecord::BrokerMitigation { .. } => {}
                 MetadataRecord::PartitionState(partition) => {
-                    self.leaders
-                        .insert((partition.topic.clone(), partition.partition), partition.leader);
+                    let key = (partition.topic.clone(), partition.partition);
+                    let out_of_isr = partition
+                        .replicas
+                        .iter()
+                        .filter(|replica| !partition.isr.contains(replica))
+                        .copied()
+                        .collect();
+                    self.leaders.insert(key.clone(), partition.leader);
+                    self.out_of_isr.insert(key, out_of_isr);
                 }
             }
         }
@@ -329,8 +338,8 @@ impl ReplayedState {
         self.fenced.values().filter(|fenced| !**fenced).count()
     }
 
-    /// Sentences for everything that has not converged: a broker not registered or still
-    /// fenced, a partition without a leader.
+    /// Sentences for everything that has not converged (KORA invariant 10): a broker not
+    /// registered or still fenced, a partition without a leader, an ISR not back to full.
     pub fn unconverged(&self, brokers: &BTreeMap<u32, String>) -> Vec<String> {
         let mut problems = Vec::new();
         for (broker, node) in brokers {
@@ -349,6 +358,21 @@ impl ReplayedState {
         if !leaderless.is_empty() {
             problems.push(format!("partitions without a leader: {}", leaderless.join(", ")));
         }
+        let short: Vec<String> = self
+            .out_of_isr
+            .iter()
+            .filter(|(_, outside)| !outside.is_empty())
+            .map(|((topic, partition), outside)| {
+                let names: Vec<&str> = outside
+                    .iter()
+                    .map(|broker| brokers.get(broker).map_or("an unknown broker", String::as_str))
+                    .collect();
+                format!("{topic}-{partition} (without {})", names.join(", "))
+            })
+            .collect();
+        if !short.is_empty() {
+            problems.push(format!("ISRs not back to full: {}", short.join(", ")));
+        }
         problems
     }
 }
@@ -362,4 +386,67 @@ pub fn broker_nodes(plans: &[crate::world::NodePlan]) -> BTreeMap<u32, String> {
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkers::test_support::{partition, register, unfence};
+    use korasim_core::metadata::PartitionState;
+
+    fn nodes() -> BTreeMap<u32, String> {
+        (1..=3).map(|id| (id, format!("broker-{id}"))).collect()
+    }
+
+    fn healthy() -> ReplayedState {
+        let mut state = ReplayedState::default();
+        for broker in 1..=3 {
+            state.apply(&[register(broker, 1), unfence(broker, 1)]);
+        }
+        state.apply(&[partition("orders", 0, &[1, 2, 3], Some(1), 1)]);
+        state
+    }
+
+    #[test]
+    fn a_healthy_cluster_has_converged() {
+        assert_eq!(healthy().unconverged(&nodes()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_shrunk_isr_has_not_converged() {
+        let mut state = healthy();
+        state.apply(&[MetadataRecord::PartitionState(PartitionState {
+            topic: "orders".to_string(),
+            partition: 0,
+            replicas: vec![1, 2, 3],
+            isr: vec![1, 3],
+            leader: Some(1),
+            leader_epoch: 1,
+            partition_epoch: 2,
+        })]);
+        assert_eq!(
+            state.unconverged(&nodes()),
+            vec!["ISRs not back to full: orders-0 (without broker-2)".to_string()]
+        );
+        // Expanded again: converged.
+        state.apply(&[partition("orders", 0, &[1, 2, 3], Some(1), 1)]);
+        assert!(state.unconverged(&nodes()).is_empty());
+    }
+
+    #[test]
+    fn a_fenced_broker_and_a_leaderless_partition_have_not_converged() {
+        let mut state = healthy();
+        state.apply(&[
+            MetadataRecord::FenceBroker {
+                broker: 3,
+                epoch: 1,
+                reason: FenceReason::SessionExpired,
+            },
+            partition("orders", 0, &[1, 2, 3], None, 2),
+        ]);
+        let problems = state.unconverged(&nodes());
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems[0], "broker-3 is still fenced");
+        assert_eq!(problems[1], "partitions without a leader: orders-0");
+    }
 }
