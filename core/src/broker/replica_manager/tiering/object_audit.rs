@@ -32,13 +32,10 @@ impl ReplicaManager {
         if !self.serves_remotely(&partition.topic) {
             return;
         }
-        {
-            // A leader its own audit convicted does not judge (or rewrite) objects from its
-            // untrusted copy; its successor will.
-            let replica = partition.replica.lock().await;
-            if !matches!(replica.role, Role::Leader(_)) || replica.pending_rebuild.is_some() {
-                return;
-            }
+        // A leader its own audit convicted does not judge (or rewrite) objects from its
+        // untrusted copy; its successor will.
+        if !self.still_leads_untainted(partition).await {
+            return;
         }
         let state = tiering.partition_state(&partition.topic, partition.partition);
         let finished: Vec<TieredSegment> = state
@@ -116,6 +113,17 @@ impl ReplicaManager {
         key: &str,
         local: Bytes,
     ) {
+        // The download and the local read took time: write only if this broker still leads
+        // and the segment is still referenced as it was. A deposed leader, or a segment that
+        // remote retention deleted meanwhile, would re-create an object nothing refers to.
+        if !self.still_leads_untainted(partition).await
+            || !tiering
+                .partition_state(&partition.topic, partition.partition)
+                .segments()
+                .any(|current| current == segment)
+        {
+            return;
+        }
         if let Err(failure) = self.put_with_retries(tiering, key, local.clone()).await {
             tracing::info!(broker = self.broker, key, error = %failure.error, "corrupt object not rewritten; the next round tries again");
             return;
@@ -139,6 +147,12 @@ impl ReplicaManager {
             object_id: segment.object_id.clone(),
             key: key.to_string(),
         });
+    }
+
+    /// Whether this broker leads `partition` with a replica its own audit has not convicted.
+    async fn still_leads_untainted(&self, partition: &Partition) -> bool {
+        let replica = partition.replica.lock().await;
+        matches!(replica.role, Role::Leader(_)) && replica.pending_rebuild.is_none()
     }
 
     /// The committed batches `base_offset..=last_offset` as this replica stores them, if its
