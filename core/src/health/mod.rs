@@ -15,6 +15,11 @@ pub use params::HealthParams;
 pub use probes::{ProbeKind, ProbeLedger, ProbeRound};
 pub use service::HealthService;
 
-/// The health-check agent's topic: one single-replica partition per broker, so that a probe
-/// to a partition is a probe to its broker.
+/// The prefix of the health-check agent's topics: one per broker, with a single partition
+/// whose only replica is that broker, so that a probe to it is a probe to its broker.
 pub const HEALTH_CHECK_TOPIC: &str = "__health_check";
+
+/// The probe topic pinned to `broker`.
+pub fn probe_topic(broker: crate::metadata::BrokerId) -> String {
+    format!("{HEALTH_CHECK_TOPIC}-{broker}")
+}

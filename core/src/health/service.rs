@@ -11,8 +11,8 @@ use tokio::time::Instant;
 
 use super::judge::{BrokerRound, Decision, DetectorState, Problem};
 use super::params::HealthParams;
+use super::probe_topic;
 use super::probes::{ProbeKind, ProbeLedger};
-use super::HEALTH_CHECK_TOPIC;
 use crate::broker::data_protocol::{Acks, BrokerRequest, BrokerResponse};
 use crate::broker::log::{ProducerInfo, Record};
 use crate::broker::ControllerClient;
@@ -77,9 +77,7 @@ impl HealthService {
         };
         let image = *image;
         *lock(&self.image) = Some(image.clone());
-        if !image.topics.contains_key(HEALTH_CHECK_TOPIC) {
-            self.create_probe_topic(&image).await;
-        }
+        self.create_probe_topics(&image).await;
         self.start_probing(&image);
         let mut probes = lock(&self.ledger).take_round();
         let mut rounds = Vec::new();
@@ -215,13 +213,20 @@ impl HealthService {
         }
     }
 
-    async fn create_probe_topic(&self, image: &MetadataImage) {
-        let request = ControllerRequest::CreateTopic {
-            name: HEALTH_CHECK_TOPIC.to_string(),
-            partition_count: image.brokers.len() as u32,
-            replication_factor: 1,
-        };
-        let _ = self.controllers.send(&request).await;
+    /// Creates the probe topic of every unfenced broker that has none yet: a broker that was
+    /// fenced (or not yet registered) in earlier rounds gets its own when it comes up.
+    async fn create_probe_topics(&self, image: &MetadataImage) {
+        for (&broker, registration) in &image.brokers {
+            let name = probe_topic(broker);
+            if registration.fenced || image.topics.contains_key(&name) {
+                continue;
+            }
+            let request = ControllerRequest::CreateAssignedTopic {
+                name,
+                assignment: vec![vec![broker]],
+            };
+            let _ = self.controllers.send(&request).await;
+        }
     }
 
     /// One probe loop per broker, started once: brokers keep their id for the whole run.
@@ -235,37 +240,34 @@ impl HealthService {
         }
     }
 
-    /// The probe partition pinned to `broker` and where the broker listens.
-    fn target(&self, broker: BrokerId) -> Option<(u32, Address)> {
+    /// The probe topic pinned to `broker` and where the broker listens, once both exist.
+    fn target(&self, broker: BrokerId) -> Option<(String, Address)> {
         let image = lock(&self.image);
         let image = image.as_ref()?;
-        let partition = image
-            .topics
-            .get(HEALTH_CHECK_TOPIC)?
-            .iter()
-            .find(|partition| partition.replicas == [broker])?;
-        Some((partition.partition, image.brokers.get(&broker)?.address))
+        let topic = probe_topic(broker);
+        image.topics.get(&topic)?;
+        Some((topic, image.brokers.get(&broker)?.address))
     }
 
     async fn probe(self: Arc<Self>, broker: BrokerId) {
         loop {
             tokio::time::sleep(self.params.probe_interval).await;
-            let Some((partition, address)) = self.target(broker) else {
+            let Some((topic, address)) = self.target(broker) else {
                 continue;
             };
-            let produced = self.probe_produce(address, partition).await;
+            let produced = self.probe_produce(address, &topic).await;
             lock(&self.ledger).record(broker, ProbeKind::Produce, produced.map(|(latency, _)| latency));
             let Some((_, offset)) = produced else { continue };
-            let fetched = self.probe_fetch(address, partition, offset).await;
+            let fetched = self.probe_fetch(address, &topic, offset).await;
             lock(&self.ledger).record(broker, ProbeKind::Fetch, fetched);
         }
     }
 
     /// A produce probe's latency and the offset it got.
-    async fn probe_produce(&self, address: Address, partition: u32) -> Option<(u64, u64)> {
+    async fn probe_produce(&self, address: Address, topic: &str) -> Option<(u64, u64)> {
         let request = BrokerRequest::Produce {
-            topic: HEALTH_CHECK_TOPIC.to_string(),
-            partition,
+            topic: topic.to_string(),
+            partition: 0,
             acks: Acks::Leader,
             producer: ProducerInfo::NONE,
             records: vec![Record::new(None, Bytes::from(vec![b'p'; PROBE_RECORD_BYTES]))],
@@ -278,10 +280,10 @@ impl HealthService {
         }
     }
 
-    async fn probe_fetch(&self, address: Address, partition: u32, offset: u64) -> Option<u64> {
+    async fn probe_fetch(&self, address: Address, topic: &str, offset: u64) -> Option<u64> {
         let request = BrokerRequest::Fetch {
-            topic: HEALTH_CHECK_TOPIC.to_string(),
-            partition,
+            topic: topic.to_string(),
+            partition: 0,
             fetch_offset: offset,
             max_bytes: 4096,
             current_leader_epoch: None,

@@ -18,6 +18,12 @@ pub enum PlacementError {
     Empty,
     #[error("topic {name} already exists")]
     TopicExists { name: String },
+    #[error("partition {partition}'s assignment {replicas:?} is not valid: {reason}")]
+    InvalidAssignment {
+        partition: u32,
+        replicas: Vec<BrokerId>,
+        reason: String,
+    },
 }
 
 /// Records that take `broker` out of service: every partition it leads gets a new leader
@@ -168,6 +174,69 @@ pub fn place_topic(
             leader: Some(leader),
             isr,
             replicas,
+            leader_epoch: 0,
+            partition_epoch: 0,
+        }));
+    }
+    Ok(records)
+}
+
+/// Records that create topic `name` with the replicas its creator chose (Kafka's manual
+/// replica assignment): partition `p` on `assignment[p]`, preferred leader first. Every
+/// replica must be a registered broker, and one partition's replicas distinct and in distinct
+/// zones. The leader is the first replica that may lead (or, failing that, the first unfenced
+/// one); a partition with no unfenced replica starts without a leader.
+pub fn assign_topic(
+    image: &MetadataImage,
+    name: &str,
+    assignment: &[Vec<BrokerId>],
+) -> Result<Vec<MetadataRecord>, PlacementError> {
+    if assignment.is_empty() || assignment.iter().any(Vec::is_empty) {
+        return Err(PlacementError::Empty);
+    }
+    if image.topics.contains_key(name) {
+        return Err(PlacementError::TopicExists {
+            name: name.to_string(),
+        });
+    }
+    let mut records = vec![MetadataRecord::CreateTopic {
+        name: name.to_string(),
+        partition_count: assignment.len() as u32,
+    }];
+    for (partition, replicas) in (0u32..).zip(assignment) {
+        let invalid = |reason: String| PlacementError::InvalidAssignment {
+            partition,
+            replicas: replicas.clone(),
+            reason,
+        };
+        let mut zones = std::collections::BTreeSet::new();
+        for (index, replica) in replicas.iter().enumerate() {
+            let Some(state) = image.brokers.get(replica) else {
+                return Err(invalid(format!("broker {replica} is not registered")));
+            };
+            if replicas[..index].contains(replica) {
+                return Err(invalid(format!("broker {replica} is listed twice")));
+            }
+            if !zones.insert(state.zone.as_str()) {
+                return Err(invalid(format!("two replicas in zone {}", state.zone)));
+            }
+        }
+        let leader = replicas
+            .iter()
+            .copied()
+            .find(|replica| image.may_lead(*replica))
+            .or_else(|| replicas.iter().copied().find(|replica| image.is_active(*replica)));
+        let isr = replicas
+            .iter()
+            .copied()
+            .filter(|replica| Some(*replica) == leader || image.may_join_isr(*replica))
+            .collect();
+        records.push(MetadataRecord::PartitionState(PartitionState {
+            topic: name.to_string(),
+            partition,
+            leader,
+            isr,
+            replicas: replicas.clone(),
             leader_epoch: 0,
             partition_epoch: 0,
         }));
@@ -337,6 +406,38 @@ mod tests {
         let topic = place_topic(&image, "t", 3, 3).unwrap();
         image.apply_batch(13, &topic).unwrap();
         image
+    }
+
+    #[test]
+    fn an_assigned_topic_goes_where_it_was_asked_and_bad_assignments_are_refused() {
+        let mut image = crate::metadata::test_support::unfenced_brokers(6, 3);
+        let records = assign_topic(&image, "probe", &[vec![5], vec![2, 6]]).unwrap();
+        image.apply_batch(13, &records).unwrap();
+        let first = image.partition("probe", 0).unwrap();
+        assert_eq!((first.replicas.clone(), first.leader), (vec![5], Some(5)));
+        let second = image.partition("probe", 1).unwrap();
+        assert_eq!((second.isr.clone(), second.leader), (vec![2, 6], Some(2)));
+        let refused =
+            |assignment: &[Vec<BrokerId>]| assign_topic(&image, "other", assignment).unwrap_err().to_string();
+        assert!(refused(&[vec![9]]).contains("broker 9 is not registered"));
+        assert!(refused(&[vec![1, 1]]).contains("listed twice"));
+        // Brokers 1 and 4 are both in az-1.
+        assert!(refused(&[vec![1, 4]]).contains("two replicas in zone az-1"));
+        assert_eq!(assign_topic(&image, "other", &[]), Err(PlacementError::Empty));
+        assert!(matches!(
+            assign_topic(&image, "probe", &[vec![1]]),
+            Err(PlacementError::TopicExists { .. })
+        ));
+    }
+
+    #[test]
+    fn an_assigned_partition_on_a_fenced_broker_starts_without_a_leader() {
+        let mut image = crate::metadata::test_support::unfenced_brokers(3, 3);
+        let fence = fence_broker(&image, 3, FenceReason::SessionExpired);
+        image.apply_batch(7, &fence).unwrap();
+        let records = assign_topic(&image, "probe", &[vec![3]]).unwrap();
+        image.apply_batch(8, &records).unwrap();
+        assert_eq!(image.partition("probe", 0).unwrap().leader, None);
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub(crate) mod test_support;
 pub use controller::{Controller, ControllerConfig, ControllerParams};
 pub use image::{BrokerState, MetadataImage, Rejection};
 pub use leadership::{
-    alter_partition, fence_broker, partitions_without_broker, place_topic, unfence_broker,
+    alter_partition, assign_topic, fence_broker, partitions_without_broker, place_topic, unfence_broker,
     without_corrupt_replica, AlterPartitionError, PlacementError,
 };
 pub use log_store::{DiskLogStore, LogRecovery};

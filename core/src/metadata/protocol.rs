@@ -44,6 +44,12 @@ pub enum ControllerRequest {
         partition_count: u32,
         replication_factor: usize,
     },
+    /// Creates a topic on the replicas the caller chose (partition `p` on `assignment[p]`,
+    /// preferred leader first), as Kafka's CreateTopics with a replica assignment.
+    CreateAssignedTopic {
+        name: String,
+        assignment: Vec<Vec<BrokerId>>,
+    },
     /// A partition leader asks to change its ISR (KRaft's AlterPartition), naming the epochs
     /// its view was computed from.
     AlterPartition(AlterPartitionRequest),

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::super::image::MetadataImage;
 use super::super::leadership::{
-    alter_partition, fence_broker, partitions_without_broker, place_topic, unfence_broker,
+    alter_partition, assign_topic, fence_broker, partitions_without_broker, place_topic, unfence_broker,
     without_corrupt_replica,
 };
 use super::super::mitigation::{lift_mitigation, mitigate_broker, Mitigation, MitigationPlan};
@@ -38,6 +38,11 @@ pub enum Command {
         name: String,
         partition_count: u32,
         replication_factor: usize,
+        reply: oneshot::Sender<ControllerResponse>,
+    },
+    CreateAssignedTopic {
+        name: String,
+        assignment: Vec<Vec<BrokerId>>,
         reply: oneshot::Sender<ControllerResponse>,
     },
     ControlledShutdown {
@@ -180,6 +185,20 @@ impl Proposer {
                 reply,
             } => {
                 let answer = match place_topic(&self.image(), &name, partition_count, replication_factor) {
+                    Err(error) => ControllerResponse::TopicRejected(error),
+                    Ok(records) => self
+                        .propose(records)
+                        .await
+                        .answer(|_| ControllerResponse::TopicCreated),
+                };
+                let _ = reply.send(answer);
+            }
+            Command::CreateAssignedTopic {
+                name,
+                assignment,
+                reply,
+            } => {
+                let answer = match assign_topic(&self.image(), &name, &assignment) {
                     Err(error) => ControllerResponse::TopicRejected(error),
                     Ok(records) => self
                         .propose(records)

@@ -97,6 +97,14 @@ impl ControllerService {
                 })
                 .await
             }
+            ControllerRequest::CreateAssignedTopic { name, assignment } => {
+                self.ask(|reply| Command::CreateAssignedTopic {
+                    name,
+                    assignment,
+                    reply,
+                })
+                .await
+            }
             ControllerRequest::AlterPartition(request) => {
                 self.ask(|reply| Command::AlterPartition { request, reply }).await
             }
