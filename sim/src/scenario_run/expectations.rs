@@ -285,6 +285,17 @@ impl Judgement<'_> {
     }
 }
 
+/// How many partitions a convergence failure names before it counts the rest.
+const LISTED_MAX: usize = 4;
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 /// The cluster state at the end of the trace, replayed from the applied metadata batches.
 #[derive(Debug, Default)]
 pub struct ReplayedState {
@@ -358,20 +369,38 @@ impl ReplayedState {
         if !leaderless.is_empty() {
             problems.push(format!("partitions without a leader: {}", leaderless.join(", ")));
         }
-        let short: Vec<String> = self
-            .out_of_isr
+        // Grouped by the missing broker: one broker that never rejoins reads as one line.
+        let mut missing: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        for ((topic, partition), outside) in &self.out_of_isr {
+            for broker in outside {
+                missing
+                    .entry(*broker)
+                    .or_default()
+                    .push(format!("{topic}-{partition}"));
+            }
+        }
+        let short: Vec<String> = missing
             .iter()
-            .filter(|(_, outside)| !outside.is_empty())
-            .map(|((topic, partition), outside)| {
-                let names: Vec<&str> = outside
-                    .iter()
-                    .map(|broker| brokers.get(broker).map_or("an unknown broker", String::as_str))
-                    .collect();
-                format!("{topic}-{partition} (without {})", names.join(", "))
+            .map(|(broker, partitions)| {
+                let name = brokers
+                    .get(broker)
+                    .map_or_else(|| format!("broker {broker}"), String::clone);
+                let listed: Vec<&str> = partitions.iter().take(LISTED_MAX).map(String::as_str).collect();
+                let more = partitions.len().saturating_sub(LISTED_MAX);
+                let tail = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{name} is missing from {} ({}{tail})",
+                    plural(partitions.len(), "ISR"),
+                    listed.join(", ")
+                )
             })
             .collect();
         if !short.is_empty() {
-            problems.push(format!("ISRs not back to full: {}", short.join(", ")));
+            problems.push(format!("ISRs not back to full: {}", short.join("; ")));
         }
         problems
     }
@@ -426,7 +455,7 @@ mod tests {
         })]);
         assert_eq!(
             state.unconverged(&nodes()),
-            vec!["ISRs not back to full: orders-0 (without broker-2)".to_string()]
+            vec!["ISRs not back to full: broker-2 is missing from 1 ISR (orders-0)".to_string()]
         );
         // Expanded again: converged.
         state.apply(&[partition("orders", 0, &[1, 2, 3], Some(1), 1)]);
@@ -448,5 +477,28 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert_eq!(problems[0], "broker-3 is still fenced");
         assert_eq!(problems[1], "partitions without a leader: orders-0");
+    }
+
+    #[test]
+    fn a_broker_missing_from_many_isrs_is_one_line() {
+        let mut state = healthy();
+        for partition in 0..6 {
+            state.apply(&[MetadataRecord::PartitionState(PartitionState {
+                topic: "orders".to_string(),
+                partition,
+                replicas: vec![1, 2, 3],
+                isr: vec![1, 3],
+                leader: Some(1),
+                leader_epoch: 1,
+                partition_epoch: 2,
+            })]);
+        }
+        assert_eq!(
+            state.unconverged(&nodes()),
+            vec![
+                "ISRs not back to full: broker-2 is missing from 6 ISRs (orders-0, orders-1, orders-2, orders-3 and 2 more)"
+                    .to_string()
+            ]
+        );
     }
 }
