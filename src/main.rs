@@ -64,6 +64,10 @@ enum Command {
         #[arg(long, default_value = "1/1")]
         shard: Shard,
     },
+    /// The gate's child process: runs the jobs it reads on stdin (one JSON line each) and
+    /// writes each run's record on stdout.
+    #[command(hide = true)]
+    Worker,
 }
 
 fn default_jobs() -> usize {
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
     match command {
         Command::List => commands::list::list(&cli.scenarios),
         Command::Run { scenario, seed, out } => commands::run::run(&cli.scenarios, &scenario, seed, out),
+        Command::Worker => commands::worker::worker(),
         Command::Gate {
             seeds,
             first_seed,

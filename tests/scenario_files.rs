@@ -1063,6 +1063,30 @@ fn cli_run_of_a_malformed_file_exits_2_naming_file_and_line() {
 }
 
 #[test]
+fn cli_gate_runs_its_seeds_in_worker_processes_and_rechecks_determinism() {
+    let output = korasim(&[
+        "gate",
+        "--seeds",
+        "3",
+        "--jobs",
+        "2",
+        "--scenario",
+        "steady-quorum",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stdout.contains("3 runs, 0 failed, 1 re-run for determinism (0 mismatched)"),
+        "stdout: {stdout}"
+    );
+}
+
+#[test]
 fn cli_run_of_an_unknown_scenario_exits_2() {
     let output = korasim(&["run", "no-such-scenario"]);
     let stderr = String::from_utf8_lossy(&output.stderr);

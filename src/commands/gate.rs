@@ -15,7 +15,7 @@ use korasim_reports::{
 use korasim_sim::scenario_file::ScenarioSpec;
 
 use super::replay_line;
-use super::run::run_and_report;
+use super::worker_pool::WorkerSlot;
 use super::{exit, BAD_INPUT, FAILED, PASSED};
 use crate::catalogue::select;
 
@@ -68,19 +68,23 @@ fn run_all(
         .map(|_| {
             let (queue, catalogue, sender) = (queue.clone(), catalogue.clone(), sender.clone());
             let directory = directory.clone();
-            // Each worker runs whole simulations, one after the other; a simulation is
-            // single-threaded and deterministic whichever thread runs it.
-            std::thread::spawn(move || loop {
-                let next = queue
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .pop_front();
-                let Some((scenario, seed)) = next else { return };
-                let spec = &catalogue[scenario];
-                let replay = replay_line(&directory, &spec.name, seed);
-                let record = run_and_report(spec, seed, replay);
-                if sender.send((scenario, record)).is_err() {
-                    return;
+            // Each thread hands whole simulations, one after the other, to its worker
+            // process (`worker_pool.rs`); a simulation is single-threaded and deterministic
+            // whichever process runs it.
+            std::thread::spawn(move || {
+                let mut slot = WorkerSlot::new(&directory);
+                loop {
+                    let next = queue
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .pop_front();
+                    let Some((scenario, seed)) = next else { return };
+                    let spec = &catalogue[scenario];
+                    let replay = replay_line(&directory, &spec.name, seed);
+                    let record = slot.run(spec, seed, replay);
+                    if sender.send((scenario, record)).is_err() {
+                        return;
+                    }
                 }
             })
         })
@@ -168,11 +172,17 @@ pub fn gate(directory: &Path, options: GateOptions) -> ExitCode {
                 .get(&(*scenario, record.seed))
                 .copied()
                 .unwrap_or("?");
-            (first != record.digest).then(|| {
-                format!(
+            // A crashed run has no digest: crashing once and not the other time is a
+            // difference too.
+            (first != record.digest).then(|| match (first.is_empty(), record.digest.is_empty()) {
+                (true, _) | (_, true) => format!(
+                    "{} seed {}: one of its two runs crashed and the other did not (the run is not deterministic, or a worker was killed)",
+                    record.scenario, record.seed
+                ),
+                _ => format!(
                     "{} seed {}: digest {first} then {} (the run is not deterministic)",
                     record.scenario, record.seed, record.digest
-                )
+                ),
             })
         })
         .collect();

@@ -3,6 +3,8 @@
 pub mod gate;
 pub mod list;
 pub mod run;
+pub mod worker;
+mod worker_pool;
 
 use std::path::Path;
 use std::process::ExitCode;
