@@ -303,28 +303,29 @@ mod tests {
         }
     }
 
+    /// Brokers 2 and 3 lost, then broker 1 demoted: the only ISR member of every partition
+    /// stays the leader.
+    fn demoted_alone() -> (MetadataImage, MitigationPlan) {
+        let mut image = cluster();
+        for broker in [2, 3] {
+            let records = fence_broker(&image, broker, FenceReason::SessionExpired);
+            apply(&mut image, &records);
+        }
+        let plan = mitigate_broker(&image, 1, Mitigation::Demoted, 2);
+        apply(&mut image, &plan.records);
+        (image, plan)
+    }
+
     #[test]
     fn demotion_is_blocked_where_no_other_replica_can_lead() {
-        let mut image = cluster();
-        let records = fence_broker(&image, 2, FenceReason::SessionExpired);
-        apply(&mut image, &records);
-        let records = fence_broker(&image, 3, FenceReason::SessionExpired);
-        apply(&mut image, &records);
-        let plan = mitigate_broker(&image, 1, Mitigation::Demoted, 2);
+        let (image, plan) = demoted_alone();
         assert_eq!(plan.blocked.len(), 3);
-        apply(&mut image, &plan.records);
         assert!(image.partitions().all(|partition| partition.leader == Some(1)));
     }
 
     #[test]
     fn a_blocked_demotion_is_finished_once_another_replica_can_lead() {
-        let mut image = cluster();
-        let records = fence_broker(&image, 2, FenceReason::SessionExpired);
-        apply(&mut image, &records);
-        let records = fence_broker(&image, 3, FenceReason::SessionExpired);
-        apply(&mut image, &records);
-        let plan = mitigate_broker(&image, 1, Mitigation::Demoted, 2);
-        apply(&mut image, &plan.records);
+        let (mut image, _) = demoted_alone();
         assert!(
             unfinished_mitigations(&image, 2).is_empty(),
             "nothing can be done yet"

@@ -436,6 +436,19 @@ mod tests {
         state
     }
 
+    /// orders-`partition` with broker 2 out of its ISR.
+    fn without_broker_2(partition: u32) -> MetadataRecord {
+        MetadataRecord::PartitionState(PartitionState {
+            topic: "orders".to_string(),
+            partition,
+            replicas: vec![1, 2, 3],
+            isr: vec![1, 3],
+            leader: Some(1),
+            leader_epoch: 1,
+            partition_epoch: 2,
+        })
+    }
+
     #[test]
     fn a_healthy_cluster_has_converged() {
         assert_eq!(healthy().unconverged(&nodes()), Vec::<String>::new());
@@ -444,15 +457,7 @@ mod tests {
     #[test]
     fn a_shrunk_isr_has_not_converged() {
         let mut state = healthy();
-        state.apply(&[MetadataRecord::PartitionState(PartitionState {
-            topic: "orders".to_string(),
-            partition: 0,
-            replicas: vec![1, 2, 3],
-            isr: vec![1, 3],
-            leader: Some(1),
-            leader_epoch: 1,
-            partition_epoch: 2,
-        })]);
+        state.apply(&[without_broker_2(0)]);
         assert_eq!(
             state.unconverged(&nodes()),
             vec!["ISRs not back to full: broker-2 is missing from 1 ISR (orders-0)".to_string()]
@@ -483,15 +488,7 @@ mod tests {
     fn a_broker_missing_from_many_isrs_is_one_line() {
         let mut state = healthy();
         for partition in 0..6 {
-            state.apply(&[MetadataRecord::PartitionState(PartitionState {
-                topic: "orders".to_string(),
-                partition,
-                replicas: vec![1, 2, 3],
-                isr: vec![1, 3],
-                leader: Some(1),
-                leader_epoch: 1,
-                partition_epoch: 2,
-            })]);
+            state.apply(&[without_broker_2(partition)]);
         }
         assert_eq!(
             state.unconverged(&nodes()),

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use super::super::image::MetadataImage;
 use super::super::leadership::{
     alter_partition, assign_topic, fence_broker, partitions_without_broker, place_topic, unfence_broker,
-    without_corrupt_replica,
+    without_corrupt_replica, PlacementError,
 };
 use super::super::mitigation::{lift_mitigation, mitigate_broker, Mitigation, MitigationPlan};
 use super::super::protocol::{AlterPartitionRequest, ControllerResponse, CorruptReplicaReport};
@@ -184,28 +184,16 @@ impl Proposer {
                 replication_factor,
                 reply,
             } => {
-                let answer = match place_topic(&self.image(), &name, partition_count, replication_factor) {
-                    Err(error) => ControllerResponse::TopicRejected(error),
-                    Ok(records) => self
-                        .propose(records)
-                        .await
-                        .answer(|_| ControllerResponse::TopicCreated),
-                };
-                let _ = reply.send(answer);
+                let placed = place_topic(&self.image(), &name, partition_count, replication_factor);
+                let _ = reply.send(self.create_topic(placed).await);
             }
             Command::CreateAssignedTopic {
                 name,
                 assignment,
                 reply,
             } => {
-                let answer = match assign_topic(&self.image(), &name, &assignment) {
-                    Err(error) => ControllerResponse::TopicRejected(error),
-                    Ok(records) => self
-                        .propose(records)
-                        .await
-                        .answer(|_| ControllerResponse::TopicCreated),
-                };
-                let _ = reply.send(answer);
+                let placed = assign_topic(&self.image(), &name, &assignment);
+                let _ = reply.send(self.create_topic(placed).await);
             }
             Command::AlterPartition { request, reply } => {
                 let image = self.image();
@@ -289,6 +277,17 @@ impl Proposer {
                 };
                 let _ = reply.send(answer);
             }
+        }
+    }
+
+    /// Commits a topic's placement, or says why it has none.
+    async fn create_topic(&self, placed: Result<Vec<MetadataRecord>, PlacementError>) -> ControllerResponse {
+        match placed {
+            Err(error) => ControllerResponse::TopicRejected(error),
+            Ok(records) => self
+                .propose(records)
+                .await
+                .answer(|_| ControllerResponse::TopicCreated),
         }
     }
 
