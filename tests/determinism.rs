@@ -64,3 +64,33 @@ fn different_seeds_give_different_traces() {
         );
     }
 }
+
+#[test]
+fn watching_a_run_progress_does_not_change_it() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use korasim_sim::progress::ProgressHook;
+    use korasim_sim::scenario_run::run_scenario_reporting;
+
+    let spec = catalogue()
+        .into_iter()
+        .find(|spec| spec.name == "steady-state")
+        .expect("steady-state is in the catalogue");
+    let reports = Arc::new(AtomicU64::new(0));
+    let counter = reports.clone();
+    let hook = ProgressHook::new(Duration::from_secs(5), move |_| {
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
+    let watched = run_scenario_reporting(&spec, 7, Some(hook));
+    let unwatched = run(&spec, 7);
+    assert_eq!(watched.digest, unwatched.digest);
+    let expected_min = watched.simulated.as_secs() / 5 / 2;
+    assert!(
+        reports.load(Ordering::Relaxed) >= expected_min,
+        "{} progress reports over {:?}",
+        reports.load(Ordering::Relaxed),
+        watched.simulated
+    );
+}

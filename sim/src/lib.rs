@@ -5,6 +5,7 @@
 pub mod checkers;
 pub mod devices;
 pub mod faults;
+pub mod progress;
 pub mod report;
 mod report_health;
 mod report_history;

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant as WallInstant};
 
 use crate::checkers::history::HistoryViolation;
 use crate::checkers::{checkers_named, Violation};
+use crate::progress::ProgressHook;
 use crate::workloads::History;
 
 /// How many history violations a failure summary lists before it counts the rest.
@@ -72,6 +73,8 @@ pub struct RunOptions {
     /// Checker names; "all" selects every checker.
     pub checkers: Vec<String>,
     pub buggify: bool,
+    /// Told how far the run has got (for a person watching); `None` in gates and tests.
+    pub progress: Option<ProgressHook>,
 }
 
 /// Runs `scenario` in a fresh world built from `params`, on madsim seeded with `seed`, judged
@@ -88,6 +91,7 @@ where
         params,
         checkers: vec!["all".to_string()],
         buggify: false,
+        progress: None,
     };
     run_with(seed, options, scenario)
 }
@@ -119,6 +123,7 @@ where
         params,
         checkers,
         buggify,
+        progress,
     } = options;
     let wall_started = WallInstant::now();
     let mut config = madsim::Config::default();
@@ -128,6 +133,12 @@ where
         .block_on(async move {
             korasim_core::buggify::start_run(buggify);
             let world_trace = Trace::new(Vec::new());
+            if let Some(hook) = progress {
+                world_trace
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .report_progress(hook);
+            }
             let world = World::build(params, world_trace.clone());
             {
                 let mut trace = world_trace

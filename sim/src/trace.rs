@@ -10,6 +10,8 @@ use korasim_core::observe::{Event, Observer};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::progress::ProgressHook;
+
 use crate::checkers::{Checker, Violation};
 use crate::devices::object_store::StoreEvent;
 use crate::faults::FaultEvent;
@@ -59,6 +61,7 @@ pub struct Trace {
     hasher: Sha256,
     checkers: Vec<Box<dyn Checker>>,
     violations: Vec<Violation>,
+    progress: Option<(ProgressHook, Duration)>,
 }
 
 /// The trace shared by every node of a run.
@@ -73,7 +76,13 @@ impl Trace {
             hasher: Sha256::new(),
             checkers,
             violations: Vec::new(),
+            progress: None,
         }))
+    }
+
+    /// Tells `hook` how far the run has got as entries arrive (see `progress.rs`).
+    pub fn report_progress(&mut self, hook: ProgressHook) {
+        self.progress = Some((hook, Duration::ZERO));
     }
 
     /// Adds checkers; they judge only the entries pushed from now on.
@@ -107,6 +116,12 @@ impl Trace {
             .update(postcard::to_allocvec(&entry.kind).unwrap_or_default());
         for checker in &mut self.checkers {
             self.violations.extend(checker.observe(&entry));
+        }
+        if let Some((hook, next_at)) = &mut self.progress {
+            if entry.at >= *next_at {
+                hook.report(entry.at);
+                *next_at = entry.at + hook.every;
+            }
         }
         self.entries.push(entry);
     }

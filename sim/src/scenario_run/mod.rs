@@ -26,6 +26,7 @@ pub use expectations::ReplayedState;
 pub use inject::FiredFault;
 pub use schedule::{build_schedule, ScheduledFault};
 
+use crate::progress::ProgressHook;
 use crate::run::{run_with, RunOptions, RunReport};
 use crate::scenario_file::{FaultKind, ScenarioSpec};
 use crate::scenarios::probes::{
@@ -83,11 +84,18 @@ pub fn world_params_for(spec: &ScenarioSpec, seed: u64) -> (WorldParams, Scenari
 
 /// Runs `spec` with `seed`.
 pub fn run_scenario(spec: &ScenarioSpec, seed: u64) -> RunReport {
+    run_scenario_reporting(spec, seed, None)
+}
+
+/// Runs `spec` with `seed`, telling `progress` how far it has got. The hook changes nothing
+/// in the run: the same seed gives the same digest with or without it.
+pub fn run_scenario_reporting(spec: &ScenarioSpec, seed: u64, progress: Option<ProgressHook>) -> RunReport {
     let (params, spec) = world_params_for(spec, seed);
     let options = RunOptions {
         params,
         checkers: spec.expect.checkers.clone(),
         buggify: spec.buggify,
+        progress,
     };
     run_with(seed, options, move |world| execute(world, spec))
 }
