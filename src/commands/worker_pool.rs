@@ -49,7 +49,12 @@ impl WorkerSlot {
             seed,
             replay: replay.clone(),
         };
-        match self.ask(&job) {
+        // A worker that went away between runs has not seen this one: a fresh one gets it.
+        let handed = self.hand_over(&job).or_else(|_| {
+            self.bury();
+            self.hand_over(&job)
+        });
+        match handed.and_then(|()| self.collect()) {
             Ok(record) => record,
             Err(problem) => {
                 let last_words = self.bury();
@@ -58,7 +63,17 @@ impl WorkerSlot {
         }
     }
 
-    fn ask(&mut self, job: &Job) -> Result<RunRecord, String> {
+    /// Writes `job` to the worker, starting one if there is none or it has exited. (The
+    /// check comes first because writing to a dead worker's pipe would raise SIGPIPE, which
+    /// `main` leaves at its default: it would end the gate.)
+    fn hand_over(&mut self, job: &Job) -> Result<(), String> {
+        let exited = self
+            .worker
+            .as_mut()
+            .is_some_and(|worker| !matches!(worker.child.try_wait(), Ok(None)));
+        if exited {
+            self.bury();
+        }
         if self.worker.is_none() {
             self.worker = Some(start(&self.scenarios)?);
         }
@@ -66,7 +81,16 @@ impl WorkerSlot {
         let line = serde_json::to_string(job).map_err(|error| error.to_string())?;
         writeln!(worker.stdin, "{line}")
             .and_then(|()| worker.stdin.flush())
-            .map_err(|error| format!("could not hand the run to the worker: {error}"))?;
+            .map_err(|error| format!("could not hand the run to the worker: {error}"))
+    }
+
+    /// Reads the record of the job handed over, and retires the worker once it has done its
+    /// share.
+    fn collect(&mut self) -> Result<RunRecord, String> {
+        let worker = self
+            .worker
+            .as_mut()
+            .ok_or_else(|| "no worker holds the run".to_string())?;
         let mut length = [0u8; 8];
         worker
             .stdout
