@@ -16,7 +16,11 @@ pub enum RoleChange {
     AwaitLeader(PartitionState),
     /// This broker is no longer a replica (or the topic is gone): stop serving it.
     Stop { topic: String, partition: u32 },
-    /// Same role and epoch, but the ISR changed: a leader must take the new ISR in.
+    /// Same role and leader epoch, but the partition changed (its partition epoch moved): a
+    /// leader must take the new ISR in. Judged by the partition epoch, not by comparing ISRs:
+    /// two changes that cancel out between `before` and `after` (an expansion the leader
+    /// already took from its AlterPartition answer, then a shrink by the controller) leave
+    /// the ISR equal while the leader's view is one of them behind.
     IsrChanged(PartitionState),
 }
 
@@ -34,7 +38,7 @@ pub fn role_changes(before: &MetadataImage, after: &MetadataImage, broker: Broke
             .filter(|previous| previous.replicas.contains(&broker));
         let same_epoch = previous.is_some_and(|previous| previous.leader_epoch == state.leader_epoch);
         if same_epoch {
-            if previous.is_some_and(|previous| previous.isr != state.isr) {
+            if previous.is_some_and(|previous| previous.partition_epoch != state.partition_epoch) {
                 changes.push(RoleChange::IsrChanged(state.clone()));
             }
             continue;
@@ -192,5 +196,44 @@ mod tests {
             let changes = role_changes(&before, &after, broker);
             assert!(matches!(changes[..], [RoleChange::IsrChanged(_)]), "{changes:?}");
         }
+    }
+
+    #[test]
+    fn changes_that_cancel_out_still_tell_the_leader() {
+        // The leader expanded the ISR (and took the expansion from its AlterPartition
+        // answer); the controller then shrank it back before the leader's next metadata
+        // update: both arrive in one step, with the ISR as it was before.
+        let mut before = cluster();
+        before
+            .apply_batch(10, &place_topic(&before, "t", 1, 3).unwrap())
+            .unwrap();
+        let state = before.partition("t", 0).unwrap().clone();
+        let leader = state.leader.unwrap();
+        let shrunk = PartitionState {
+            isr: vec![leader],
+            partition_epoch: state.partition_epoch + 1,
+            ..state.clone()
+        };
+        before
+            .apply_batch(11, &[MetadataRecord::PartitionState(shrunk.clone())])
+            .unwrap();
+        let mut after = before.clone();
+        let expanded = PartitionState {
+            isr: state.isr.clone(),
+            partition_epoch: shrunk.partition_epoch + 1,
+            ..state.clone()
+        };
+        let shrunk_again = PartitionState {
+            partition_epoch: expanded.partition_epoch + 1,
+            ..shrunk
+        };
+        after
+            .apply_batch(12, &[MetadataRecord::PartitionState(expanded)])
+            .unwrap();
+        after
+            .apply_batch(13, &[MetadataRecord::PartitionState(shrunk_again.clone())])
+            .unwrap();
+        let changes = role_changes(&before, &after, leader);
+        assert_eq!(changes, vec![RoleChange::IsrChanged(shrunk_again)]);
     }
 }
