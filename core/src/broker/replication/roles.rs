@@ -164,14 +164,21 @@ mod tests {
         }
     }
 
+    /// The cluster with topic "t" of one partition on three replicas: the image, the
+    /// partition's state and its leader.
+    fn one_partition() -> (MetadataImage, PartitionState, BrokerId) {
+        let mut image = cluster();
+        image
+            .apply_batch(10, &place_topic(&image, "t", 1, 3).unwrap())
+            .unwrap();
+        let state = image.partition("t", 0).unwrap().clone();
+        let leader = state.leader.unwrap();
+        (image, state, leader)
+    }
+
     #[test]
     fn an_isr_change_alone_keeps_the_roles_and_tells_the_leader() {
-        let mut before = cluster();
-        before
-            .apply_batch(10, &place_topic(&before, "t", 1, 3).unwrap())
-            .unwrap();
-        let state = before.partition("t", 0).unwrap().clone();
-        let leader = state.leader.unwrap();
+        let (before, state, leader) = one_partition();
         let shrunk: Vec<_> = state.isr.iter().copied().take(2).collect();
         let shrunk = if shrunk.contains(&leader) {
             shrunk
@@ -203,12 +210,7 @@ mod tests {
         // The leader expanded the ISR (and took the expansion from its AlterPartition
         // answer); the controller then shrank it back before the leader's next metadata
         // update: both arrive in one step, with the ISR as it was before.
-        let mut before = cluster();
-        before
-            .apply_batch(10, &place_topic(&before, "t", 1, 3).unwrap())
-            .unwrap();
-        let state = before.partition("t", 0).unwrap().clone();
-        let leader = state.leader.unwrap();
+        let (mut before, state, leader) = one_partition();
         let shrunk = PartitionState {
             isr: vec![leader],
             partition_epoch: state.partition_epoch + 1,
