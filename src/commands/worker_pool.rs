@@ -170,7 +170,7 @@ fn start(scenarios: &std::path::Path) -> Result<Worker, String> {
             }
             let mut kept = sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             kept.push_str(&String::from_utf8_lossy(&buffer[..read]));
-            if kept.len() > 2 * STDERR_KEPT_BYTES {
+            if kept.len() > STDERR_KEPT_BYTES {
                 let cut = kept.len() - STDERR_KEPT_BYTES;
                 let cut = (cut..kept.len())
                     .find(|at| kept.is_char_boundary(*at))
@@ -199,14 +199,6 @@ fn crashed_record(
     last_words: &str,
 ) -> RunRecord {
     let panic = last_word(last_words);
-    let tail: String = last_words
-        .chars()
-        .rev()
-        .take(STDERR_KEPT_BYTES)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
     RunRecord {
         scenario: spec.name.clone(),
         description: spec.description.clone(),
@@ -219,7 +211,7 @@ fn crashed_record(
         violations: Vec::new(),
         expectation_failures: vec![
             format!("the run crashed: {problem}; {panic}"),
-            format!("the worker's last output:\n{tail}"),
+            format!("the worker's last output:\n{last_words}"),
         ],
         faults: Vec::new(),
         mitigations: Vec::new(),
