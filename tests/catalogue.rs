@@ -75,4 +75,7 @@ catalogue_tests! {
     silent_broker_fenced => "silent-broker-fenced", 10;
     steady_quorum => "steady-quorum", 3;
     swarm => "swarm", 10;
+    chaos_data => "chaos-data", 2;
+    chaos_tier => "chaos-tier", 1;
+    chaos_health => "chaos-health", 1;
 }

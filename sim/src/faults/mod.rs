@@ -99,4 +99,10 @@ pub enum FaultEvent {
         node: String,
         role: String,
     },
+    /// The node's process exited asking for a restart (a broker's storage health manager),
+    /// and the world's supervisor started it again, as a pod's restart policy would. (New
+    /// variants go last: the trace digest encodes the variant's position.)
+    ProcessRestartedBySupervisor {
+        node: String,
+    },
 }

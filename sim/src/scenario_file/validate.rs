@@ -645,11 +645,17 @@ impl Validator<'_> {
                 )
                 .with_hint("corrupt an object with a fixed [[faults]] entry, in a scenario that expects the audit to catch it"));
         }
-        if let Some(kind) = kinds.iter().find(|kind| kind.corrupts_data()) {
+        // A drawn bit flip holds the budget until its replica can have been repaired, so the
+        // other copies stay up; a trimmed prefix is the broker's own bug, armed by a scenario
+        // that means to catch it, not a fault of the world.
+        if let Some(kind) = kinds
+            .iter()
+            .find(|kind| kind.corrupts_data() && **kind != FaultKind::FlipBit)
+        {
             return Err(self
                 .error(
                     raw.kinds.span(),
-                    format!("`{kind}` cannot be drawn at random: corrupting a replica while other faults take down its healthy copies is outside any fault budget"),
+                    format!("`{kind}` cannot be drawn at random: it arms a bug of the broker's own, which a scenario arms on purpose"),
                 )
                 .with_hint("use a fixed [[faults]] entry, in a scenario that expects the audit to catch it (audit_detects_within)"));
         }
@@ -660,14 +666,6 @@ impl Validator<'_> {
                     format!("fault `{kind}` needs the object store, but the scenario has no [tiered_storage] table"),
                 )
                 .with_hint(NO_TIERED_STORAGE_HINT));
-        }
-        if kinds.contains(&FaultKind::Partition) {
-            return Err(self
-                .error(
-                    raw.kinds.span(),
-                    "`partition` cannot be drawn at random: which two sides to cut is a scenario's choice",
-                )
-                .with_hint("use `isolate` or `isolate-zone` here, or a fixed [[faults]] entry with `to`"));
         }
         if raw.duration_min.0 > raw.duration_max.0 || raw.mean_interval.0.is_zero() {
             return Err(self
@@ -790,12 +788,20 @@ impl Validator<'_> {
         let corrupts = raw
             .faults
             .iter()
-            .any(|fault| fault.get_ref().kind.get_ref().corrupts_data());
+            .any(|fault| fault.get_ref().kind.get_ref().corrupts_data())
+            || raw.random_faults.as_ref().is_some_and(|random| {
+                random
+                    .get_ref()
+                    .kinds
+                    .get_ref()
+                    .iter()
+                    .any(|kind| kind.corrupts_data())
+            });
         self.require_table(
             audit_spans,
             corrupts,
             "judges corruption faults, but the scenario has none",
-            "add a [[faults]] entry of kind flip-bit, trim-log-prefix, trim-follower-log-prefix or corrupt-object, or remove the key",
+            "add a [[faults]] entry of kind flip-bit, trim-log-prefix, trim-follower-log-prefix or corrupt-object (or `flip-bit` to the [random_faults] kinds), or remove the key",
         )?;
         let checkers = match &expect.checkers {
             None => vec!["all".to_string()],

@@ -17,11 +17,12 @@ use crate::trace::{TraceEntry, TraceKind};
 /// What a corruption fault damaged, as the audits must find it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Damage {
-    /// A follower's replica of one partition (a flipped bit).
+    /// A follower's replica of one partition (a flipped bit in the batch at `batch_base_offset`).
     Replica {
         broker: u32,
         topic: String,
         partition: u32,
+        batch_base_offset: u64,
     },
     /// Some partition led by the broker (its prefix trimmed; which one is the bug's choice).
     LedPrefix { broker: u32 },
@@ -49,6 +50,7 @@ pub fn judge(
                 broker: flip.broker,
                 topic: flip.topic.clone(),
                 partition: flip.partition,
+                batch_base_offset: flip.batch_base_offset,
             }],
             Applied::PrefixTrimArmed(names) if names.is_empty() => {
                 failures.push(format!(
@@ -65,6 +67,10 @@ pub fn judge(
                 })
                 .collect(),
             Applied::ObjectCorrupted(Some(key)) => vec![Damage::Object { key: key.clone() }],
+            // A drawn corruption may strike a broker that is down or follows nothing with
+            // committed data on its medium at that moment: the trace notes it, and there is
+            // no damage to judge. A corruption written in the file must find its target.
+            Applied::BitFlipped(None) | Applied::ObjectCorrupted(None) if fault.drawn => continue,
             Applied::BitFlipped(None) | Applied::ObjectCorrupted(None) => {
                 failures.push(format!(
                     "{label} found nothing to corrupt, so the audits could not be judged (fire it later)"
@@ -104,21 +110,60 @@ fn judge_damage(
         .iter()
         .filter(|entry| entry.at >= at)
         .find_map(|entry| detected(damage, entry).map(|found| (entry.at, found)));
+    // A damaged batch that the replica itself dropped before any audit spoke (crash recovery
+    // stops at a batch failing its CRC, a truncation or a lost disk cut below it) is gone:
+    // there is nothing left for an audit to find. The end-of-run disk scrub still reads the
+    // broker's disk (`repaired_within`).
+    if let Some(dropped_at) = damaged_batch_dropped(damage, at, trace) {
+        if detection
+            .as_ref()
+            .is_none_or(|(detected_at, _)| *detected_at > dropped_at)
+        {
+            return None;
+        }
+    }
+    // The audits ask only in-sync replicas: the clock runs while the damaged replica is in the
+    // partition's ISR (another fault may keep it out for minutes). `None`: it never spent the
+    // whole deadline there, so no audit was owed.
+    let detection_deadline = |within: Duration| match damage {
+        Damage::Replica {
+            broker,
+            topic,
+            partition,
+            ..
+        } => in_isr_deadline(trace, *broker, topic, *partition, at, within),
+        _ => Some(at + within),
+    };
     let Some((detected_at, found)) = detection else {
-        return Some(format!(
-            "{label}: no durability audit reported the damage ({}) by the end of the run{}",
-            describe(damage),
-            detects_within.map_or(String::new(), |within| format!(" (deadline {within:?})"))
-        ));
+        let owed = detects_within.is_none_or(|within| detection_deadline(within).is_some());
+        return owed.then(|| {
+            format!(
+                "{label}: no durability audit reported the damage ({}) by the end of the run{}",
+                describe(damage),
+                detects_within.map_or(String::new(), |within| format!(" (deadline {within:?})"))
+            )
+        });
     };
     if let Some(within) = detects_within.filter(|within| detected_at > at + *within) {
-        return Some(format!(
-            "{label}: the durability audit reported the damage ({}) only at {detected_at:.1?}, more than {within:?} after",
-            describe(damage)
-        ));
+        if let Some(deadline) = detection_deadline(within).filter(|deadline| detected_at > *deadline) {
+            let in_isr = if deadline > at + within {
+                format!(" (of the damaged replica's time in the ISR; deadline {deadline:.1?})")
+            } else {
+                String::new()
+            };
+            return Some(format!(
+                "{label}: the durability audit reported the damage ({}) only at {detected_at:.1?}, more than {within:?} after{in_isr}",
+                describe(damage)
+            ));
+        }
     }
     let within = repaired_within?;
-    let deadline = at + within;
+    // A detection excused for time out of the ISR leaves the repair what the detection
+    // deadline left of `repaired_within`, counted from the detection.
+    let deadline = match detects_within {
+        Some(detect) if detected_at > at + detect => detected_at + within.saturating_sub(detect),
+        _ => at + within,
+    };
     let repaired = match (&found, damage) {
         (
             Found::Replica {
@@ -149,6 +194,89 @@ fn judge_damage(
     }
 }
 
+/// When the replica dropped the damaged batch on its own, before anything else: a reopened
+/// (recovered) or truncated log ending at or below the batch.
+fn damaged_batch_dropped(damage: &Damage, at: Duration, trace: &[TraceEntry]) -> Option<Duration> {
+    let Damage::Replica {
+        broker,
+        topic,
+        partition,
+        batch_base_offset,
+    } = damage
+    else {
+        return None;
+    };
+    trace
+        .iter()
+        .filter(|entry| entry.at >= at)
+        .find_map(|entry| match &entry.kind {
+            TraceKind::Node(
+                Event::ReplicaOpened {
+                    broker: b,
+                    topic: t,
+                    partition: p,
+                    log_end_offset,
+                    ..
+                }
+                | Event::ReplicaTruncated {
+                    broker: b,
+                    topic: t,
+                    partition: p,
+                    log_end_offset,
+                    ..
+                },
+            ) if b == broker && t == topic && p == partition && log_end_offset <= batch_base_offset => {
+                Some(entry.at)
+            }
+            _ => None,
+        })
+}
+
+/// The moment the damaged replica of `topic-partition` on `broker` has spent `within` in the
+/// partition's ISR since `from` (from the metadata log; a partition the log has not shown yet
+/// counts as holding it), or `None` if it never did by the end of the trace.
+fn in_isr_deadline(
+    trace: &[TraceEntry],
+    broker: u32,
+    topic: &str,
+    partition: u32,
+    from: Duration,
+    within: Duration,
+) -> Option<Duration> {
+    let mut replay = crate::checkers::log_replay::LogReplay::default();
+    let mut in_isr = true;
+    let mut since = from;
+    let mut spent = Duration::ZERO;
+    for entry in trace {
+        let Some(batch) = replay.next_batch(entry) else {
+            continue;
+        };
+        for record in batch.records {
+            let MetadataRecord::PartitionState(state) = record else {
+                continue;
+            };
+            if state.topic != topic || state.partition != partition {
+                continue;
+            }
+            let now_in = state.isr.contains(&broker);
+            if entry.at > from {
+                if in_isr && spent + (entry.at - since) >= within {
+                    return Some(since + (within - spent));
+                }
+                if in_isr && !now_in {
+                    spent += entry.at - since;
+                }
+                if !in_isr && now_in {
+                    since = entry.at;
+                }
+            }
+            in_isr = now_in;
+        }
+    }
+    let end = trace.last().map_or(from, |entry| entry.at);
+    (in_isr && spent + end.saturating_sub(since) >= within).then(|| since + (within - spent))
+}
+
 /// What the audit named, to follow the repair of.
 enum Found {
     Replica {
@@ -175,6 +303,7 @@ fn detected(damage: &Damage, entry: &TraceEntry) -> Option<Found> {
                 broker: damaged,
                 topic: damaged_topic,
                 partition: damaged_partition,
+                ..
             },
         ) if broker == damaged && topic == damaged_topic && partition == damaged_partition => {
             Some(Found::Replica {
@@ -286,6 +415,7 @@ fn describe(damage: &Damage) -> String {
             broker,
             topic,
             partition,
+            ..
         } => format!("broker-{broker}'s replica of {topic}-{partition}"),
         Damage::LedPrefix { broker } => format!("a log prefix broker-{broker} trimmed as leader"),
         Damage::FollowedPrefix { broker } => {
@@ -370,6 +500,7 @@ mod tests {
             broker: 2,
             topic: "t".into(),
             partition: 0,
+            batch_base_offset: 86,
         }
     }
 
@@ -384,6 +515,66 @@ mod tests {
             Some(Duration::from_secs(35)),
             Some(Duration::from_secs(60)),
         )
+    }
+
+    fn reopened(seconds: u64, log_end_offset: u64) -> TraceEntry {
+        at(
+            seconds,
+            "broker-2",
+            Event::ReplicaOpened {
+                broker: 2,
+                topic: "t".into(),
+                partition: 0,
+                log_start_offset: 0,
+                log_end_offset,
+            },
+        )
+    }
+
+    /// Crash recovery that stops at the damaged batch (offset 86) removes the damage: no audit
+    /// is owed. Recovery that keeps the batch (the log reopens past it) removes nothing.
+    #[test]
+    fn a_damaged_batch_the_replica_dropped_itself_owes_no_audit() {
+        let end = isr(200, 6, vec![1, 2, 3]);
+        assert_eq!(judge_replica(&[reopened(50, 86), end.clone()]), None);
+        let kept = judge_replica(&[reopened(50, 120), end]).expect("still damaged");
+        assert!(kept.contains("no durability audit reported the damage"), "{kept}");
+    }
+
+    /// Out of the ISR (another fault) from 45 s to 145 s, the replica owes its audit 35 s of
+    /// ISR time: 5 s before and 30 s after, so by 175 s. Caught at 170 s passes; at 180 s
+    /// fails, naming the deadline; never back in the ISR owes nothing.
+    #[test]
+    fn the_detection_clock_runs_only_while_the_damaged_replica_is_in_the_isr() {
+        let away = |caught: Vec<TraceEntry>| {
+            let mut trace = vec![
+                isr(30, 1, vec![1, 2, 3]),
+                isr(45, 2, vec![1, 3]),
+                isr(145, 3, vec![1, 2, 3]),
+            ];
+            trace.extend(caught);
+            trace
+        };
+        assert_eq!(
+            judge_replica(&away(vec![
+                convicted(170),
+                isr(171, 4, vec![1, 3]),
+                rebuilt(172),
+                isr(175, 5, vec![1, 2, 3])
+            ])),
+            None
+        );
+        let late = judge_replica(&away(vec![convicted(180)])).expect("late");
+        assert!(
+            late.contains("only at 180.0s") && late.contains("deadline 175.0s"),
+            "{late}"
+        );
+        let never_back = vec![
+            isr(30, 1, vec![1, 2, 3]),
+            isr(45, 2, vec![1, 3]),
+            isr(300, 3, vec![1, 3]),
+        ];
+        assert_eq!(judge_replica(&never_back), None);
     }
 
     #[test]
@@ -427,7 +618,8 @@ mod tests {
 
     #[test]
     fn no_audit_report_fails() {
-        let failure = judge_replica(&[isr(60, 5, vec![1, 3])]).unwrap();
+        // The damaged replica stays in the ISR to the end of the trace (200 s): an audit was owed.
+        let failure = judge_replica(&[isr(60, 5, vec![1, 2, 3]), isr(200, 6, vec![1, 2, 3])]).unwrap();
         assert!(
             failure.contains("no durability audit reported the damage"),
             "{failure}"

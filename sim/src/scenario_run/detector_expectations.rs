@@ -12,10 +12,15 @@ use crate::scenario_file::{ExpectSpec, FaultKind, Target};
 use crate::trace::{TraceEntry, TraceKind};
 
 /// Every failed detector expectation of `expect`.
-pub fn judge(expect: &ExpectSpec, fired: &[FiredFault], trace: &[TraceEntry]) -> Vec<String> {
+pub fn judge(
+    expect: &ExpectSpec,
+    fired: &[FiredFault],
+    trace: &[TraceEntry],
+    safety_ended: Duration,
+) -> Vec<String> {
     let mut failures = Vec::new();
     if let Some(within) = expect.demoted_within {
-        failures.extend(cut_off_brokers_demoted(fired, trace, within));
+        failures.extend(cut_off_brokers_demoted(fired, trace, within, safety_ended));
     }
     if let Some(within) = expect.escalated_within {
         failures.extend(escalated(fired, trace, within));
@@ -62,52 +67,122 @@ fn mark_changes(trace: &[TraceEntry]) -> Vec<MarkChange> {
     changes
 }
 
-/// For every `partition` fault from a broker to `"clients"` that lasts at least `within`:
-/// the broker is demoted within `within` of the fault's start, and while demoted it is never
-/// elected leader of a replicated partition.
-fn cut_off_brokers_demoted(fired: &[FiredFault], trace: &[TraceEntry], within: Duration) -> Vec<String> {
+/// For every `partition` fault from a broker to `"clients"`: once the broker has been cut
+/// off and unfenced for `within` without a break, it is demoted (the detector only judges
+/// unfenced brokers, and a fenced one leads nothing anyway: another fault that fenced it,
+/// a crash or a storage restart, restarts the clock when the broker is unfenced again), and
+/// while demoted it is never elected leader of a replicated partition. A fault that never
+/// left the broker cut off and unfenced for `within` (it healed sooner, or the safety phase
+/// `safety_ended` first) asks nothing.
+fn cut_off_brokers_demoted(
+    fired: &[FiredFault],
+    trace: &[TraceEntry],
+    within: Duration,
+    safety_ended: Duration,
+) -> Vec<String> {
     let changes = mark_changes(trace);
+    let fencing = fencing_changes(trace);
     let mut failures = Vec::new();
     for fault in fired
         .iter()
         .filter(|fault| fault.action.kind == FaultKind::Partition && fault.action.to == Some(Target::Clients))
     {
-        if fault.heal_at.is_some_and(|healed| healed < fault.at + within) {
-            continue;
-        }
+        let healed_at = fault.heal_at.unwrap_or(safety_ended).min(safety_ended);
         for broker in fault.affected.iter().filter_map(|node| broker_id(node)) {
-            let demoted = changes.iter().find(|change| {
-                change.broker == broker
-                    && change.mitigation == Mitigation::Demoted
-                    && change.active
-                    && change.at >= fault.at
-            });
-            match demoted {
-                Some(change) if change.at <= fault.at + within => {
-                    let lifted_at = changes
-                        .iter()
-                        .find(|lift| {
-                            lift.broker == broker
-                                && lift.mitigation == Mitigation::Demoted
-                                && !lift.active
-                                && lift.at > change.at
-                        })
+            let Some(clock_start) = unfenced_for(&fencing, broker, fault.at, healed_at, within) else {
+                continue;
+            };
+            let deadline = clock_start + within;
+            let since = if clock_start > fault.at {
+                format!(
+                    "cut off from the clients at {:.3}s and unfenced again at {:.3}s",
+                    fault.at.as_secs_f64(),
+                    clock_start.as_secs_f64()
+                )
+            } else {
+                format!("cut off from the clients at {:.3}s", fault.at.as_secs_f64())
+            };
+            let demotions = || {
+                changes
+                    .iter()
+                    .filter(move |change| change.broker == broker && change.mitigation == Mitigation::Demoted)
+            };
+            // A demotion between the cut and the deadline, or one for an earlier, overlapping
+            // cut that still held when this one began.
+            let in_force_at_cut = demotions()
+                .rev()
+                .find(|change| change.at < fault.at)
+                .filter(|change| change.active);
+            let in_time =
+                demotions().find(|change| change.active && change.at >= fault.at && change.at <= deadline);
+            match in_time.or(in_force_at_cut) {
+                Some(change) => {
+                    let lifted_at = demotions()
+                        .find(|lift| !lift.active && lift.at > change.at)
                         .map(|lift| lift.at);
                     failures.extend(led_while_demoted(trace, broker, change.at, lifted_at));
                 }
-                Some(change) => failures.push(format!(
-                    "broker {broker}, cut off from the clients at {:.3}s, was demoted only at {:.3}s (expected within {within:?})",
-                    fault.at.as_secs_f64(),
-                    change.at.as_secs_f64()
-                )),
-                None => failures.push(format!(
-                    "broker {broker}, cut off from the clients at {:.3}s, was never demoted (expected within {within:?})",
-                    fault.at.as_secs_f64()
-                )),
+                _ => match demotions().find(|change| change.active && change.at > deadline) {
+                    Some(change) => failures.push(format!(
+                        "broker {broker}, {since}, was demoted only at {:.3}s (expected within {within:?})",
+                        change.at.as_secs_f64()
+                    )),
+                    None => failures.push(format!(
+                        "broker {broker}, {since}, was never demoted (expected within {within:?})"
+                    )),
+                },
             }
         }
     }
     failures
+}
+
+/// Every change of a broker's fencing in the metadata log: `(when, broker, fenced)`. A
+/// registration starts a broker fenced.
+fn fencing_changes(trace: &[TraceEntry]) -> Vec<(Duration, u32, bool)> {
+    let mut replay = LogReplay::default();
+    let mut changes = Vec::new();
+    for entry in trace {
+        let Some(batch) = replay.next_batch(entry) else {
+            continue;
+        };
+        for record in batch.records {
+            match record {
+                MetadataRecord::FenceBroker { broker, .. }
+                | MetadataRecord::RegisterBroker { broker, .. } => changes.push((entry.at, *broker, true)),
+                MetadataRecord::UnfenceBroker { broker, .. } => changes.push((entry.at, *broker, false)),
+                _ => {}
+            }
+        }
+    }
+    changes
+}
+
+/// The start of the first stretch within `from..until` of at least `within` in which the log
+/// shows `broker` unfenced (a broker the log never mentions counts as unfenced).
+fn unfenced_for(
+    fencing: &[(Duration, u32, bool)],
+    broker: u32,
+    from: Duration,
+    until: Duration,
+    within: Duration,
+) -> Option<Duration> {
+    let mine = || fencing.iter().filter(|(_, id, _)| *id == broker);
+    let mut fenced = mine()
+        .take_while(|(at, _, _)| *at <= from)
+        .last()
+        .is_some_and(|(_, _, fenced)| *fenced);
+    let mut stretch_start = from;
+    for (at, _, now_fenced) in mine().filter(|(at, _, _)| *at > from && *at < until) {
+        if !fenced && *now_fenced && *at >= stretch_start + within {
+            return Some(stretch_start);
+        }
+        if fenced && !*now_fenced {
+            stretch_start = *at;
+        }
+        fenced = *now_fenced;
+    }
+    (!fenced && until >= stretch_start + within).then_some(stretch_start)
 }
 
 /// Elections of `broker` as leader of a replicated partition after `from` and before
@@ -347,6 +422,7 @@ mod tests {
             active_controller_before: None,
             took_active_controller: false,
             applied: Applied::Nothing,
+            drawn: false,
         }]
     }
 
@@ -366,20 +442,70 @@ mod tests {
         Duration::from_secs(seconds)
     }
 
+    /// When the safety phase of these runs ends.
+    const END: Duration = Duration::from_secs(400);
+
+    fn fence(seconds: u64, offset: u64) -> TraceEntry {
+        applied(
+            seconds,
+            offset,
+            MetadataRecord::FenceBroker {
+                broker: 2,
+                epoch: 1,
+                reason: korasim_core::metadata::FenceReason::SessionExpired,
+            },
+        )
+    }
+
+    fn unfence(seconds: u64, offset: u64) -> TraceEntry {
+        applied(
+            seconds,
+            offset,
+            MetadataRecord::UnfenceBroker { broker: 2, epoch: 2 },
+        )
+    }
+
+    /// Fenced by another fault (a storage restart) 10 s into the cut and unfenced at 120 s:
+    /// the deadline runs from 120 s. Demoted at 150 s passes; never demoted fails, naming when
+    /// the clock restarted; a cut that ends before a whole deadline unfenced asks nothing.
+    #[test]
+    fn a_cut_off_broker_fenced_by_another_fault_is_judged_from_its_unfencing() {
+        let fired = cut_off();
+        let fenced_then_demoted = [fence(40, 1), unfence(120, 2), demotion(150, 3, true)];
+        assert!(cut_off_brokers_demoted(&fired, &fenced_then_demoted, within(60), END).is_empty());
+        let never = cut_off_brokers_demoted(&fired, &[fence(40, 1), unfence(120, 2)], within(60), END);
+        assert!(never[0].contains("unfenced again at 120.000s"), "{never:?}");
+        assert!(never[0].contains("never demoted"), "{never:?}");
+        let late = cut_off_brokers_demoted(
+            &fired,
+            &[fence(40, 1), unfence(120, 2), demotion(190, 3, true)],
+            within(60),
+            END,
+        );
+        assert!(late[0].contains("demoted only at 190.000s"), "{late:?}");
+        let short = [fence(40, 1), unfence(160, 2)];
+        assert!(cut_off_brokers_demoted(&fired, &short, within(60), END).is_empty());
+        // The liveness phase healing the cut at 80 s leaves less than a deadline.
+        assert!(cut_off_brokers_demoted(&fired, &[], within(60), within(80)).is_empty());
+        // A demotion for an earlier cut that still holds counts.
+        assert!(cut_off_brokers_demoted(&fired, &[demotion(10, 1, true)], within(60), END).is_empty());
+    }
+
     #[test]
     fn a_cut_off_broker_must_be_demoted_in_time_and_then_lead_nothing() {
         let fired = cut_off();
-        assert!(cut_off_brokers_demoted(&fired, &[demotion(60, 1, true)], within(60)).is_empty());
-        let never = cut_off_brokers_demoted(&fired, &[], within(60));
+        assert!(cut_off_brokers_demoted(&fired, &[demotion(60, 1, true)], within(60), END).is_empty());
+        let never = cut_off_brokers_demoted(&fired, &[], within(60), END);
         assert!(never[0].contains("was never demoted"), "{never:?}");
-        let late = cut_off_brokers_demoted(&fired, &[demotion(100, 1, true)], within(60));
+        let late = cut_off_brokers_demoted(&fired, &[demotion(100, 1, true)], within(60), END);
         assert!(late[0].contains("was demoted only at 100.000s"), "{late:?}");
-        let led = cut_off_brokers_demoted(&fired, &[demotion(60, 1, true), led_by_2(70, 2)], within(60));
+        let led = cut_off_brokers_demoted(&fired, &[demotion(60, 1, true), led_by_2(70, 2)], within(60), END);
         assert!(led[0].contains("was made leader of t-0"), "{led:?}");
         let lifted_first = cut_off_brokers_demoted(
             &fired,
             &[demotion(60, 1, true), demotion(65, 2, false), led_by_2(70, 3)],
             within(60),
+            END,
         );
         assert!(
             lifted_first.is_empty(),

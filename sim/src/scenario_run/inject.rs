@@ -51,6 +51,8 @@ pub struct FiredFault {
     pub active_controller_before: Option<(String, u64)>,
     pub took_active_controller: bool,
     pub applied: Applied,
+    /// Drawn from the seed rather than written in the file (see `ScheduledFault::drawn`).
+    pub drawn: bool,
 }
 
 /// Resolves `target` to node names.
@@ -192,8 +194,9 @@ pub fn fire(
             let to: Vec<&str> = others.iter().map(String::as_str).collect();
             let cut = world.partition(&from, &to, action.one_way);
             // A one-way cut silences nobody for certain; a two-way cut silences the first side
-            // towards the second.
-            let silenced = if action.one_way {
+            // towards the second, unless the second is only the clients: the cluster still
+            // hears a broker that lost its external network, so nothing should fence it.
+            let silenced = if action.one_way || action.to == Some(Target::Clients) {
                 Vec::new()
             } else {
                 targets.clone()
@@ -303,6 +306,7 @@ pub fn fire(
         active_controller_before: active_before,
         took_active_controller,
         applied,
+        drawn: false,
     }
 }
 

@@ -196,6 +196,7 @@ pub async fn execute(world: World, spec: ScenarioSpec) -> Result<(), String> {
             &spec.expect,
             &fired,
             trace.entries(),
+            safety_ended,
         ));
         failures.extend(audit_expectations::judge(
             &fired,
@@ -322,7 +323,9 @@ async fn play_timeline(
                 .filter(|(_, healed)| !**healed)
                 .flat_map(|(fault, _)| fault.silenced.iter().cloned())
                 .collect();
-            fired.push(inject::fire(world, &fault.action, fault.lasting, &silenced_now));
+            let mut fired_now = inject::fire(world, &fault.action, fault.lasting, &silenced_now);
+            fired_now.drawn = fault.drawn;
+            fired.push(fired_now);
             healed.push(false);
             next += 1;
         }

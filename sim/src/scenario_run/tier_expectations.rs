@@ -37,11 +37,16 @@ pub fn judge(
     let label = |fault: &FiredFault| format!("{} at {:.3}s", fault.action.kind, fault.at.as_secs_f64());
     let mut failures = Vec::new();
     if let Some(within) = expect.upload_backlog_drains_within {
-        let healed: Vec<(Duration, String)> = store_faults
+        let faults: Vec<(Duration, Duration, String)> = store_faults
             .iter()
-            .map(|(fault, healed_at)| (*healed_at, label(fault)))
+            .map(|(fault, healed_at)| (fault.at, *healed_at, label(fault)))
             .collect();
-        failures.extend(upload_backlog_drained(trace, &healed, within, 1));
+        failures.extend(upload_backlog_drained(
+            trace,
+            &store_fault_episodes(&faults, within),
+            within,
+            1,
+        ));
     }
     if expect.local_bytes_rise_and_fall {
         for (fault, healed_at) in store_faults
@@ -57,6 +62,42 @@ pub fn judge(
         }
     }
     failures
+}
+
+/// Groups store faults `(at, healed_at, label)` into episodes: a fault that begins before the
+/// drain deadline of the one before it (its heal plus `within`) blocks that drain too, so a
+/// random schedule whose faults follow each other is judged once, `within` after the last of
+/// them healed, rather than at a deadline another fault made meaningless. Returns each
+/// episode's end and a label naming every fault in it.
+pub fn store_fault_episodes(
+    faults: &[(Duration, Duration, String)],
+    within: Duration,
+) -> Vec<(Duration, String)> {
+    let mut by_start: Vec<&(Duration, Duration, String)> = faults.iter().collect();
+    by_start.sort_by_key(|(at, healed_at, _)| (*at, *healed_at));
+    let mut episodes: Vec<(Duration, Vec<String>)> = Vec::new();
+    for (at, healed_at, label) in by_start {
+        match episodes.last_mut() {
+            Some((end, labels)) if *at < *end + within => {
+                *end = (*end).max(*healed_at);
+                labels.push(label.clone());
+            }
+            _ => episodes.push((*healed_at, vec![label.clone()])),
+        }
+    }
+    episodes
+        .into_iter()
+        .map(|(end, labels)| {
+            let label = match labels.as_slice() {
+                [one] => one.clone(),
+                many => format!(
+                    "the store faults {} (each began before the one before it had drained)",
+                    many.join(", ")
+                ),
+            };
+            (end, label)
+        })
+        .collect()
 }
 
 /// For each `(healed_at, label)`: by `healed_at + within`, every partition's newest upload
@@ -200,6 +241,33 @@ mod tests {
         let failures = upload_backlog_drained(&trace, &healed, Duration::from_secs(25), 1);
         assert_eq!(failures.len(), 1);
         assert!(failures[0].contains("t-1 (9 segments"), "{failures:?}");
+    }
+
+    /// A storm that begins before the one before it could drain is judged with it, after the
+    /// later heal; one that begins after the drain deadline is an episode of its own.
+    #[test]
+    fn store_faults_that_follow_before_the_drain_deadline_are_judged_together() {
+        let s = Duration::from_secs;
+        let faults = vec![
+            (s(10), s(40), "storm at 10".to_string()),
+            (s(100), s(160), "storm at 100".to_string()),
+            (s(50), s(60), "latency at 50".to_string()),
+            (s(400), s(420), "outage at 400".to_string()),
+        ];
+        let episodes = store_fault_episodes(&faults, s(120));
+        assert_eq!(episodes.len(), 2, "{episodes:?}");
+        assert_eq!(episodes[0].0, s(160));
+        assert!(episodes[0].1.contains("storm at 10") && episodes[0].1.contains("storm at 100"));
+        assert_eq!(episodes[1], (s(420), "outage at 400".to_string()));
+        // The first episode's backlog is judged at 280 s: a backlog left at 200 s fails there,
+        // one drained by 250 s passes.
+        let still_behind = vec![backlog(200, 0, 9)];
+        assert_eq!(
+            upload_backlog_drained(&still_behind, &episodes[..1], s(120), 1).len(),
+            1
+        );
+        let drained = vec![backlog(200, 0, 9), backlog(250, 0, 0), backlog(300, 0, 0)];
+        assert!(upload_backlog_drained(&drained, &episodes[..1], s(120), 1).is_empty());
     }
 
     #[test]

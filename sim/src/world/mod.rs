@@ -240,9 +240,7 @@ impl World {
                 if world.is_down(&name) {
                     continue;
                 }
-                world.note(format!(
-                    "{name}'s process exited asking for a restart; started again"
-                ));
+                world.fault(FaultEvent::ProcessRestartedBySupervisor { node: name.clone() });
                 let id = world.node(&name).handle.id();
                 world.state.handle.kill(id);
                 world.state.handle.restart(id);
