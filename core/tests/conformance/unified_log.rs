@@ -524,3 +524,35 @@ fn test_log_rolls() {
         assert!(log.read(100, 1024 * 1024).await.unwrap().is_empty());
     });
 }
+
+/// `UnifiedLogTest.testProducerIdMapTruncateTo`, and Kafka's rule behind it: `truncateTo`
+/// reloads the producer state from the log below the truncation point
+/// (`UnifiedLog.rebuildProducerState`), so a producer's remembered batches after a
+/// truncation are its last five in what remains, exactly as on reopen.
+///
+/// A producer wrote seven batches (sequences 0 to 6 at offsets 0 to 6); the log remembers
+/// the last five. Truncating at 4 leaves sequences 0 to 3, all of which a rebuild
+/// remembers, so a retry of sequence 1 is a duplicate at offset 1, live as after a reopen.
+#[test]
+fn test_producer_id_map_truncate_to() {
+    run(async {
+        let disk = Arc::new(MemoryDisk::default());
+        let mut log = open_log(&disk, LogParams::default()).await;
+        for sequence in 0..7 {
+            append_idempotent(&mut log, 1, 0, sequence).await.unwrap();
+        }
+        log.truncate_to(4).await.unwrap();
+        let live = log.producer_state().clone();
+        let live_retry = append_idempotent(&mut log, 1, 0, 1).await;
+        drop(log);
+        let mut reopened = open_log(&disk, LogParams::default()).await;
+        assert_eq!(reopened.producer_state(), &live);
+        let reopened_retry = append_idempotent(&mut reopened, 1, 0, 1).await;
+        let original = LeaderAppend::Duplicate {
+            base_offset: 1,
+            last_offset: 1,
+        };
+        assert_eq!(live_retry, Ok(original));
+        assert_eq!(reopened_retry, Ok(original));
+    });
+}
