@@ -27,6 +27,11 @@ impl ReplicaManager {
         partition.follower_lag_records.store(0, Ordering::Relaxed);
         replica.suspects.clear();
         let known_high_watermark = replica.high_watermark();
+        // Still leading from the epoch before: the followers' progress carries over.
+        let previous = match &replica.role {
+            Role::Leader(previous) => Some(previous.clone()),
+            _ => None,
+        };
         let now = self.now();
         let Some(log) = replica.log.as_mut() else {
             replica.role = Role::Idle;
@@ -51,6 +56,9 @@ impl ReplicaManager {
             self.params.replication.clone(),
         )
         .with_high_watermark(known_high_watermark);
+        if let Some(previous) = &previous {
+            leader = leader.with_follower_progress_of(previous, now);
+        }
         self.record(Event::LeaderStarted {
             broker: self.broker,
             topic: state.topic.clone(),

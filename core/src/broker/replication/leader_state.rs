@@ -118,7 +118,8 @@ impl LeaderState {
     /// The state of a broker that just became leader at `now` with `log_end_offset`.
     /// Followers in the ISR count as caught up at `now` (as in Kafka); their log end is
     /// unknown until they fetch, so the HW starts at 0 (see [`Self::with_high_watermark`])
-    /// and cannot advance before every ISR follower has fetched.
+    /// and cannot advance before every ISR follower has fetched (unless a leader re-elected
+    /// without a break carries their progress over: [`Self::with_follower_progress_of`]).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         leader: BrokerId,
@@ -160,6 +161,31 @@ impl LeaderState {
     /// Starts from a known HW (the leader's checkpointed one), capped at its log end.
     pub fn with_high_watermark(mut self, high_watermark: u64) -> Self {
         self.high_watermark = high_watermark.min(self.leader_log_end_offset);
+        self
+    }
+
+    /// Carries the followers' progress over from `previous`, this broker's state as leader
+    /// of the epoch before, when it is re-elected at `now` without having stopped leading
+    /// (Kafka's `Replica.resetReplicaState` with `isNewLeader = false`).
+    ///
+    /// Each follower's log end offset is kept: its log still holds what it fetched from this
+    /// same leader, so the HW need not wait for every ISR follower to fetch again. As in
+    /// Kafka, its last fetch is taken to have happened now, against the leader's log end at
+    /// re-election, for an ISR member, and never for the others (so that a follower outside
+    /// the ISR rejoins only after a fetch in the new epoch). A broker that was not leading
+    /// just before starts from [`Self::new`]'s unknown offsets instead.
+    pub fn with_follower_progress_of(mut self, previous: &LeaderState, now: Duration) -> Self {
+        if previous.leader != self.leader {
+            return self;
+        }
+        for (follower, state) in &mut self.followers {
+            let Some(log_end_offset) = previous.follower_log_end_offset(*follower) else {
+                continue;
+            };
+            state.log_end_offset = Some(log_end_offset);
+            state.last_fetch_leader_log_end_offset = Some(self.leader_epoch_start_offset);
+            state.last_fetch_time = self.isr.contains(follower).then_some(now);
+        }
         self
     }
 
@@ -352,9 +378,12 @@ impl LeaderState {
             .iter()
             .filter(|(id, _)| !self.isr.contains(id) && !fenced.contains(id))
             .filter(|(_, state)| {
-                state
-                    .log_end_offset
-                    .is_some_and(|end| end >= self.high_watermark && end >= self.leader_epoch_start_offset)
+                // A follower must have fetched from this leader epoch (a re-elected leader
+                // keeps log end offsets, not fetches: see `with_follower_progress_of`).
+                state.last_fetch_time.is_some()
+                    && state.log_end_offset.is_some_and(|end| {
+                        end >= self.high_watermark && end >= self.leader_epoch_start_offset
+                    })
             })
             .map(|(&id, _)| id)
             .collect()
