@@ -72,8 +72,8 @@ fn make_leader_with_min_isr(
 
 /// Moves the high watermark as Kafka's `maybeIncrementLeaderHW` would at `now`, with the
 /// leader's log ending at `log_end_offset`.
-fn advance_at(leader: &mut LeaderState, log_end_offset: u64, _now: Duration) -> Option<u64> {
-    leader.maybe_advance_high_watermark(log_end_offset)
+fn advance_at(leader: &mut LeaderState, log_end_offset: u64, now: Duration) -> Option<u64> {
+    leader.maybe_advance_high_watermark(log_end_offset, now, &no_one_ineligible())
 }
 
 /// Kafka's `fetchFollower`: the follower fetches from `fetch_offset` at `now`, against the
@@ -347,6 +347,43 @@ fn test_isr_not_expanded_if_update_fails() {
     leader.abort_isr_change();
     assert_eq!(leader.isr(), vec![LEADER]);
     assert_eq!(leader.pending_isr_change(), None);
+}
+
+/// `PartitionTest.testHighWatermarkIncreasesWithFencedOrShutdownFollower`: follower 1
+/// caught up with the leader's log end 10, then the leader appended 10 records and the
+/// controller shrank the ISR to the leader alone. A fenced follower, or one shutting down,
+/// may not rejoin, and the high watermark moves on without it (to 20); an unfenced one is
+/// caught up and may rejoin, and the high watermark waits for it (at 10).
+fn high_watermark_after_the_shrink(follower_ineligible: bool) -> u64 {
+    let replicas = [LEADER, FOLLOWER_1];
+    let mut leader = make_leader(5, &replicas, &replicas, 10, ms(0));
+    fetch(&mut leader, FOLLOWER_1, 10, ms(1));
+    assert_eq!(known(&leader, FOLLOWER_1).1, Some(ms(1)));
+    assert_eq!(leader.high_watermark(), 10);
+    let ineligible = if follower_ineligible {
+        BTreeSet::from([FOLLOWER_1])
+    } else {
+        no_one_ineligible()
+    };
+    leader.maybe_advance_high_watermark(20, ms(2), &ineligible);
+    assert!(leader.apply_partition_state(vec![LEADER], 2));
+    assert_eq!(leader.isr(), vec![LEADER]);
+    assert!(leader.followers_to_remove(ms(2)).is_empty());
+    leader.maybe_advance_high_watermark(20, ms(2), &ineligible);
+    leader.high_watermark()
+}
+
+/// `PartitionTest.testHighWatermarkIncreasesWithFencedOrShutdownFollower("fenced")` and
+/// `("shutdown")`: both are "kept out of the ISR" here.
+#[test]
+fn test_high_watermark_increases_with_fenced_or_shutdown_follower() {
+    assert_eq!(high_watermark_after_the_shrink(true), 20);
+}
+
+/// `PartitionTest.testHighWatermarkIncreasesWithFencedOrShutdownFollower("unfenced")`
+#[test]
+fn test_high_watermark_holds_for_an_unfenced_caught_up_follower() {
+    assert_eq!(high_watermark_after_the_shrink(false), 10);
 }
 
 /// `PartitionTest.testIsrNotExpandedIfReplicaIsFencedOrShutdown`: a follower the controller

@@ -5,8 +5,12 @@
 //! Kafka semantics (`kafka.cluster.Partition`, `Replica`), with this project's rules from
 //! KORA.md:
 //!
-//! - HW = min log end offset over the committed ISR, the leader's own log end included. It
-//!   never moves backwards on the leader.
+//! - HW = min log end offset over the committed ISR, the leader's own log end included, and
+//!   over the followers outside the ISR that are caught up and may join it (not fenced, not
+//!   kept out). It never moves backwards on the leader. Waiting for such a follower is what
+//!   lets it join: it joins once its log end reaches the HW, and a HW that ran ahead with
+//!   the leader's log end under steady writes would stay out of its reach for good (Kafka's
+//!   `maybeIncrementLeaderHW`, `PartitionTest.testHighWatermarkIncreasesWithFencedOrShutdownFollower`).
 //! - **The HW does not advance while the ISR has fewer than `min_insync_replicas` members**
 //!   (KORA.md; Kafka itself lets it advance and answers `NOT_ENOUGH_REPLICAS_AFTER_APPEND`).
 //!   So every offset below the HW was on at least `min_insync_replicas` replicas.
@@ -276,35 +280,55 @@ impl LeaderState {
         Ok(())
     }
 
-    /// The high watermark: min log end over the committed ISR (leader included), never
-    /// decreasing, and frozen while the ISR is below `min_insync_replicas`.
+    /// The high watermark: min log end over the committed ISR (leader included) and the
+    /// caught-up followers that may join it, never decreasing, and frozen while the ISR is
+    /// below `min_insync_replicas`.
     pub fn high_watermark(&self) -> u64 {
         self.high_watermark
     }
 
-    /// Notes the leader's log end and moves the HW up to the min log end over the committed
-    /// ISR if that is higher. Returns the new HW when it moved.
+    /// Notes the leader's log end and moves the HW up, at `now`, to the min log end over
+    /// the committed ISR and over the followers outside it that are caught up and not in
+    /// `isr_ineligible` (fenced or otherwise kept out of the ISR), if that is higher.
+    /// Returns the new HW when it moved.
     ///
     /// **Rule (KORA.md): the HW does not advance while the committed ISR has fewer than
     /// `min_insync_replicas` members.** It never moves backwards either, whatever the ISR.
-    pub fn maybe_advance_high_watermark(&mut self, leader_log_end_offset: u64) -> Option<u64> {
+    pub fn maybe_advance_high_watermark(
+        &mut self,
+        leader_log_end_offset: u64,
+        now: Duration,
+        isr_ineligible: &BTreeSet<BrokerId>,
+    ) -> Option<u64> {
         self.leader_log_end_offset = self.leader_log_end_offset.max(leader_log_end_offset);
         if self.is_under_min_isr() {
             return None;
         }
         let mut candidate = self.leader_log_end_offset;
-        for member in &self.isr {
-            if *member == self.leader {
+        for (follower, state) in &self.followers {
+            let in_isr = self.isr.contains(follower);
+            let may_join = !isr_ineligible.contains(follower) && self.is_caught_up(state, now);
+            if !in_isr && !may_join {
                 continue;
             }
-            // An ISR member that has not fetched (or is unknown) blocks the HW, as in Kafka.
-            let end = self.followers.get(member).and_then(|f| f.log_end_offset)?;
+            // A follower the HW waits for but whose log end is unknown blocks it, as in Kafka
+            // (an ISR member that has not fetched from this leader yet).
+            let end = state.log_end_offset?;
             candidate = candidate.min(end);
         }
         (candidate > self.high_watermark).then(|| {
             self.high_watermark = candidate;
             candidate
         })
+    }
+
+    /// Kafka's `isCaughtUp`: the follower has the leader's whole log, or it was caught up
+    /// with the leader's log end no longer than `replica_lag_max` ago.
+    fn is_caught_up(&self, state: &FollowerState, now: Duration) -> bool {
+        state.log_end_offset == Some(self.leader_log_end_offset)
+            || state
+                .last_caught_up_time
+                .is_some_and(|t| now.saturating_sub(t) <= self.params.replica_lag_max)
     }
 
     /// Whether the committed ISR has fewer than `min_insync_replicas` members.
@@ -356,16 +380,9 @@ impl LeaderState {
             .copied()
             .filter(|&member| member != self.leader)
             .filter(|member| {
-                let Some(state) = self.followers.get(member) else {
-                    return true;
-                };
-                if state.log_end_offset == Some(self.leader_log_end_offset) {
-                    return false;
-                }
-                match state.last_caught_up_time {
-                    Some(t) => now.saturating_sub(t) > self.params.replica_lag_max,
-                    None => true,
-                }
+                self.followers
+                    .get(member)
+                    .is_none_or(|state| !self.is_caught_up(state, now))
             })
             .collect()
     }
