@@ -202,7 +202,8 @@ fn test_reset_replica_state_when_new_leader_is_elected_and_replica_is_not_in_syn
     assert_eq!(known(&leader, FOLLOWER_1), (None, None, None, None));
 }
 
-/// The consequence the re-election cases exist for: the re-elected leader's high watermark
+/// `ReplicaTest.testResetReplicaStateWhenLeaderIsReelectedAndReplicaIsInSync`, through the
+/// consequence the case exists for: the re-elected leader's high watermark
 /// moves with the follower log ends it already knows. Follower 1 reached 10 and follower
 /// 2 only 7 before the re-election; when follower 2 reaches 10 in the new epoch, the high
 /// watermark moves to 10 at once, without waiting for follower 1 to fetch again.
