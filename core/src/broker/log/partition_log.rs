@@ -755,7 +755,8 @@ impl PartitionLog {
     }
 
     /// Brings the leader-epoch cache and the producer state in line with the log end offset
-    /// after a truncation.
+    /// after a truncation. The producer state is rebuilt from the log whenever the truncation
+    /// took a remembered batch, so that it equals what a reopen would rebuild.
     async fn reconcile_after_truncation(&mut self) -> Result<(), LogError> {
         let log_end_offset = self.log_end_offset();
         if self.producer_state.truncate_from_end(log_end_offset) {

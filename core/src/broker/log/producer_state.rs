@@ -155,19 +155,21 @@ impl ProducerStateTable {
     }
 
     /// Forgets the batches at or after `end_offset`, as the log is truncated there. Returns
-    /// whether some producer lost all its remembered batches: then its true latest batch, if
-    /// any, lies further back in the log, and the caller must rebuild the table from the log.
+    /// whether it forgot any remembered batch: then the producer's last
+    /// [`PRODUCER_BATCHES_RETAINED`] batches in the shorter log include older ones the table
+    /// no longer holds, and the caller must rebuild the table from the log (as Kafka reloads
+    /// its producer state on `truncateTo`). Without that, a retry of one of those older
+    /// batches would be answered `OutOfOrder` live but `Duplicate` after a reopen.
     #[must_use]
     pub fn truncate_from_end(&mut self, end_offset: u64) -> bool {
-        let mut needs_rebuild = false;
+        let mut forgot_a_batch = false;
         self.producers.retain(|_, entry| {
             let before = entry.batches.len();
             entry.batches.retain(|batch| batch.last_offset < end_offset);
-            let emptied = before > 0 && entry.batches.is_empty();
-            needs_rebuild |= emptied;
+            forgot_a_batch |= entry.batches.len() != before;
             !entry.batches.is_empty()
         });
-        needs_rebuild
+        forgot_a_batch
     }
 
     /// Forgets the batches below `start_offset`, as retention deletes them, and producers
@@ -285,10 +287,14 @@ mod tests {
     }
 
     #[test]
-    fn truncation_forgets_removed_batches_and_asks_for_a_rebuild_when_nothing_is_left() {
+    fn truncation_forgets_removed_batches_and_asks_for_a_rebuild_when_it_forgot_any() {
         let mut table = table_with_batches(3);
         assert!(
-            !table.truncate_from_end(125),
+            !table.truncate_from_end(130),
+            "nothing remembered at or after 130"
+        );
+        assert!(
+            table.truncate_from_end(125),
             "the batch holding offset 125 is dropped whole"
         );
         assert_eq!(table.check(producer(0, 20), 10), SequenceCheck::Accept);

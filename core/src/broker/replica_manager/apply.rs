@@ -27,6 +27,11 @@ impl ReplicaManager {
         partition.follower_lag_records.store(0, Ordering::Relaxed);
         replica.suspects.clear();
         let known_high_watermark = replica.high_watermark();
+        // Still leading from the epoch before: the followers' progress carries over.
+        let previous = match &replica.role {
+            Role::Leader(previous) => Some(previous.clone()),
+            _ => None,
+        };
         let now = self.now();
         let Some(log) = replica.log.as_mut() else {
             replica.role = Role::Idle;
@@ -51,6 +56,9 @@ impl ReplicaManager {
             self.params.replication.clone(),
         )
         .with_high_watermark(known_high_watermark);
+        if let Some(previous) = &previous {
+            leader = leader.with_follower_progress_of(previous, now);
+        }
         self.record(Event::LeaderStarted {
             broker: self.broker,
             topic: state.topic.clone(),
@@ -58,7 +66,8 @@ impl ReplicaManager {
             leader_epoch: state.leader_epoch,
             log_end_offset,
         });
-        if let Some(high_watermark) = leader.maybe_advance_high_watermark(log_end_offset) {
+        let ineligible = self.isr_ineligible(&replica.suspects);
+        if let Some(high_watermark) = leader.maybe_advance_high_watermark(log_end_offset, now, &ineligible) {
             self.high_watermark_advanced(&partition, state.leader_epoch, high_watermark);
         }
         replica.role = Role::Leader(leader);
@@ -136,6 +145,7 @@ impl ReplicaManager {
         };
         let mut replica = partition.replica.lock().await;
         let log_end_offset = replica.log.as_ref().map(|log| log.log_end_offset());
+        let ineligible = self.isr_ineligible(&replica.suspects);
         let Role::Leader(leader) = &mut replica.role else {
             return;
         };
@@ -145,7 +155,9 @@ impl ReplicaManager {
             return;
         }
         // A shrink may let the high watermark move on (or, below min ISR, freeze it).
-        if let Some(high_watermark) = log_end_offset.and_then(|end| leader.maybe_advance_high_watermark(end))
+        let now = self.now();
+        if let Some(high_watermark) =
+            log_end_offset.and_then(|end| leader.maybe_advance_high_watermark(end, now, &ineligible))
         {
             let epoch = leader.leader_epoch();
             self.high_watermark_advanced(&partition, epoch, high_watermark);

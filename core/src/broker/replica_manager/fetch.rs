@@ -73,7 +73,10 @@ impl ReplicaManager {
                                 log_end_offset,
                             },
                         })?;
-                    if let Some(high_watermark) = leader.maybe_advance_high_watermark(log_end_offset) {
+                    let ineligible = self.isr_ineligible(&replica.suspects);
+                    if let Some(high_watermark) =
+                        leader.maybe_advance_high_watermark(log_end_offset, now, &ineligible)
+                    {
                         self.high_watermark_advanced(&partition, leader.leader_epoch(), high_watermark);
                         partition.notify();
                     }

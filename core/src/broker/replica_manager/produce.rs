@@ -46,6 +46,7 @@ impl ReplicaManager {
         let (leader_epoch, appended) = {
             let mut replica = partition.replica.lock().await;
             let replica = &mut *replica;
+            let ineligible = self.isr_ineligible(&replica.suspects);
             let Role::Leader(leader) = &mut replica.role else {
                 return Err(ProduceError::NotLeaderOrFollower);
             };
@@ -71,8 +72,12 @@ impl ReplicaManager {
                     records: records_for_event,
                 };
                 self.batch_appended(&partition, &batch);
-                // With a one-member ISR (and min ISR 1) the leader alone commits.
-                if let Some(high_watermark) = leader.maybe_advance_high_watermark(log.log_end_offset()) {
+                // With a one-member ISR (and min ISR 1) the leader alone commits, unless a
+                // caught-up follower outside the ISR may join it: the HW waits for that one.
+                let now = self.now();
+                if let Some(high_watermark) =
+                    leader.maybe_advance_high_watermark(log.log_end_offset(), now, &ineligible)
+                {
                     self.high_watermark_advanced(&partition, leader_epoch, high_watermark);
                 }
             }

@@ -5,8 +5,12 @@
 //! Kafka semantics (`kafka.cluster.Partition`, `Replica`), with this project's rules from
 //! KORA.md:
 //!
-//! - HW = min log end offset over the committed ISR, the leader's own log end included. It
-//!   never moves backwards on the leader.
+//! - HW = min log end offset over the committed ISR, the leader's own log end included, and
+//!   over the followers outside the ISR that are caught up and may join it (not fenced, not
+//!   kept out). It never moves backwards on the leader. Waiting for such a follower is what
+//!   lets it join: it joins once its log end reaches the HW, and a HW that ran ahead with
+//!   the leader's log end under steady writes would stay out of its reach for good (Kafka's
+//!   `maybeIncrementLeaderHW`, `PartitionTest.testHighWatermarkIncreasesWithFencedOrShutdownFollower`).
 //! - **The HW does not advance while the ISR has fewer than `min_insync_replicas` members**
 //!   (KORA.md; Kafka itself lets it advance and answers `NOT_ENOUGH_REPLICAS_AFTER_APPEND`).
 //!   So every offset below the HW was on at least `min_insync_replicas` replicas.
@@ -118,7 +122,8 @@ impl LeaderState {
     /// The state of a broker that just became leader at `now` with `log_end_offset`.
     /// Followers in the ISR count as caught up at `now` (as in Kafka); their log end is
     /// unknown until they fetch, so the HW starts at 0 (see [`Self::with_high_watermark`])
-    /// and cannot advance before every ISR follower has fetched.
+    /// and cannot advance before every ISR follower has fetched (unless a leader re-elected
+    /// without a break carries their progress over: [`Self::with_follower_progress_of`]).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         leader: BrokerId,
@@ -160,6 +165,31 @@ impl LeaderState {
     /// Starts from a known HW (the leader's checkpointed one), capped at its log end.
     pub fn with_high_watermark(mut self, high_watermark: u64) -> Self {
         self.high_watermark = high_watermark.min(self.leader_log_end_offset);
+        self
+    }
+
+    /// Carries the followers' progress over from `previous`, this broker's state as leader
+    /// of the epoch before, when it is re-elected at `now` without having stopped leading
+    /// (Kafka's `Replica.resetReplicaState` with `isNewLeader = false`).
+    ///
+    /// Each follower's log end offset is kept: its log still holds what it fetched from this
+    /// same leader, so the HW need not wait for every ISR follower to fetch again. As in
+    /// Kafka, its last fetch is taken to have happened now, against the leader's log end at
+    /// re-election, for an ISR member, and never for the others (so that a follower outside
+    /// the ISR rejoins only after a fetch in the new epoch). A broker that was not leading
+    /// just before starts from [`Self::new`]'s unknown offsets instead.
+    pub fn with_follower_progress_of(mut self, previous: &LeaderState, now: Duration) -> Self {
+        if previous.leader != self.leader {
+            return self;
+        }
+        for (follower, state) in &mut self.followers {
+            let Some(log_end_offset) = previous.follower_log_end_offset(*follower) else {
+                continue;
+            };
+            state.log_end_offset = Some(log_end_offset);
+            state.last_fetch_leader_log_end_offset = Some(self.leader_epoch_start_offset);
+            state.last_fetch_time = self.isr.contains(follower).then_some(now);
+        }
         self
     }
 
@@ -250,35 +280,55 @@ impl LeaderState {
         Ok(())
     }
 
-    /// The high watermark: min log end over the committed ISR (leader included), never
-    /// decreasing, and frozen while the ISR is below `min_insync_replicas`.
+    /// The high watermark: min log end over the committed ISR (leader included) and the
+    /// caught-up followers that may join it, never decreasing, and frozen while the ISR is
+    /// below `min_insync_replicas`.
     pub fn high_watermark(&self) -> u64 {
         self.high_watermark
     }
 
-    /// Notes the leader's log end and moves the HW up to the min log end over the committed
-    /// ISR if that is higher. Returns the new HW when it moved.
+    /// Notes the leader's log end and moves the HW up, at `now`, to the min log end over
+    /// the committed ISR and over the followers outside it that are caught up and not in
+    /// `isr_ineligible` (fenced or otherwise kept out of the ISR), if that is higher.
+    /// Returns the new HW when it moved.
     ///
     /// **Rule (KORA.md): the HW does not advance while the committed ISR has fewer than
     /// `min_insync_replicas` members.** It never moves backwards either, whatever the ISR.
-    pub fn maybe_advance_high_watermark(&mut self, leader_log_end_offset: u64) -> Option<u64> {
+    pub fn maybe_advance_high_watermark(
+        &mut self,
+        leader_log_end_offset: u64,
+        now: Duration,
+        isr_ineligible: &BTreeSet<BrokerId>,
+    ) -> Option<u64> {
         self.leader_log_end_offset = self.leader_log_end_offset.max(leader_log_end_offset);
         if self.is_under_min_isr() {
             return None;
         }
         let mut candidate = self.leader_log_end_offset;
-        for member in &self.isr {
-            if *member == self.leader {
+        for (follower, state) in &self.followers {
+            let in_isr = self.isr.contains(follower);
+            let may_join = !isr_ineligible.contains(follower) && self.is_caught_up(state, now);
+            if !in_isr && !may_join {
                 continue;
             }
-            // An ISR member that has not fetched (or is unknown) blocks the HW, as in Kafka.
-            let end = self.followers.get(member).and_then(|f| f.log_end_offset)?;
+            // A follower the HW waits for but whose log end is unknown blocks it, as in Kafka
+            // (an ISR member that has not fetched from this leader yet).
+            let end = state.log_end_offset?;
             candidate = candidate.min(end);
         }
         (candidate > self.high_watermark).then(|| {
             self.high_watermark = candidate;
             candidate
         })
+    }
+
+    /// Kafka's `isCaughtUp`: the follower has the leader's whole log, or it was caught up
+    /// with the leader's log end no longer than `replica_lag_max` ago.
+    fn is_caught_up(&self, state: &FollowerState, now: Duration) -> bool {
+        state.log_end_offset == Some(self.leader_log_end_offset)
+            || state
+                .last_caught_up_time
+                .is_some_and(|t| now.saturating_sub(t) <= self.params.replica_lag_max)
     }
 
     /// Whether the committed ISR has fewer than `min_insync_replicas` members.
@@ -330,16 +380,9 @@ impl LeaderState {
             .copied()
             .filter(|&member| member != self.leader)
             .filter(|member| {
-                let Some(state) = self.followers.get(member) else {
-                    return true;
-                };
-                if state.log_end_offset == Some(self.leader_log_end_offset) {
-                    return false;
-                }
-                match state.last_caught_up_time {
-                    Some(t) => now.saturating_sub(t) > self.params.replica_lag_max,
-                    None => true,
-                }
+                self.followers
+                    .get(member)
+                    .is_none_or(|state| !self.is_caught_up(state, now))
             })
             .collect()
     }
@@ -352,9 +395,12 @@ impl LeaderState {
             .iter()
             .filter(|(id, _)| !self.isr.contains(id) && !fenced.contains(id))
             .filter(|(_, state)| {
-                state
-                    .log_end_offset
-                    .is_some_and(|end| end >= self.high_watermark && end >= self.leader_epoch_start_offset)
+                // A follower must have fetched from this leader epoch (a re-elected leader
+                // keeps log end offsets, not fetches: see `with_follower_progress_of`).
+                state.last_fetch_time.is_some()
+                    && state.log_end_offset.is_some_and(|end| {
+                        end >= self.high_watermark && end >= self.leader_epoch_start_offset
+                    })
             })
             .map(|(&id, _)| id)
             .collect()

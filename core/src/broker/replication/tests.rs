@@ -32,17 +32,23 @@ fn replication_hw_is_min_over_isr() {
     let mut s = state();
     s.record_follower_fetch(2, 10, 10, secs(1)).unwrap();
     // Follower 3 has not fetched yet: the HW cannot move.
-    assert_eq!(s.maybe_advance_high_watermark(10), None);
+    assert_eq!(s.maybe_advance_high_watermark(10, secs(1), &no_fenced()), None);
     s.record_follower_fetch(3, 6, 10, secs(1)).unwrap();
-    assert_eq!(s.maybe_advance_high_watermark(10), Some(6));
+    assert_eq!(s.maybe_advance_high_watermark(10, secs(1), &no_fenced()), Some(6));
     assert_eq!(s.high_watermark(), 6);
     // The leader's own log end counts too.
     s.record_follower_fetch(3, 10, 10, secs(2)).unwrap();
-    assert_eq!(s.maybe_advance_high_watermark(10), Some(10));
+    assert_eq!(
+        s.maybe_advance_high_watermark(10, secs(2), &no_fenced()),
+        Some(10)
+    );
     s.record_follower_fetch(2, 14, 15, secs(3)).unwrap();
     s.record_follower_fetch(3, 15, 15, secs(3)).unwrap();
-    assert_eq!(s.maybe_advance_high_watermark(15), Some(14));
-    assert_eq!(s.maybe_advance_high_watermark(15), None);
+    assert_eq!(
+        s.maybe_advance_high_watermark(15, secs(3), &no_fenced()),
+        Some(14)
+    );
+    assert_eq!(s.maybe_advance_high_watermark(15, secs(3), &no_fenced()), None);
 }
 
 #[test]
@@ -50,20 +56,26 @@ fn replication_hw_never_decreases() {
     let mut s = state().with_high_watermark(8);
     s.record_follower_fetch(2, 5, 10, secs(1)).unwrap();
     s.record_follower_fetch(3, 10, 10, secs(1)).unwrap();
-    assert_eq!(s.maybe_advance_high_watermark(10), None);
+    assert_eq!(s.maybe_advance_high_watermark(10, secs(1), &no_fenced()), None);
     assert_eq!(s.high_watermark(), 8);
     s.record_follower_fetch(2, 10, 10, secs(2)).unwrap();
-    assert_eq!(s.maybe_advance_high_watermark(10), Some(10));
+    assert_eq!(
+        s.maybe_advance_high_watermark(10, secs(2), &no_fenced()),
+        Some(10)
+    );
     // A new ISR member that is behind (committed by the controller) does not pull it back.
     let mut s2 = state();
     for f in [2, 3] {
         s2.record_follower_fetch(f, 10, 10, secs(1)).unwrap();
     }
-    assert_eq!(s2.maybe_advance_high_watermark(10), Some(10));
+    assert_eq!(
+        s2.maybe_advance_high_watermark(10, secs(1), &no_fenced()),
+        Some(10)
+    );
     assert!(s2.apply_partition_state(vec![1, 2], 8));
     s2.record_follower_fetch(3, 4, 10, secs(2)).unwrap();
     assert!(s2.apply_partition_state(vec![1, 2, 3], 9));
-    assert_eq!(s2.maybe_advance_high_watermark(10), None);
+    assert_eq!(s2.maybe_advance_high_watermark(10, secs(2), &no_fenced()), None);
     assert_eq!(s2.high_watermark(), 10);
 }
 
@@ -73,11 +85,14 @@ fn replication_hw_frozen_below_min_isr() {
     for f in [2, 3] {
         s.record_follower_fetch(f, 10, 10, secs(1)).unwrap();
     }
-    assert_eq!(s.maybe_advance_high_watermark(10), Some(10));
+    assert_eq!(
+        s.maybe_advance_high_watermark(10, secs(1), &no_fenced()),
+        Some(10)
+    );
     assert!(s.apply_partition_state(vec![1], 8));
     assert!(s.is_under_min_isr());
     // Leader alone at 20: the HW stays at 10.
-    assert_eq!(s.maybe_advance_high_watermark(20), None);
+    assert_eq!(s.maybe_advance_high_watermark(20, secs(1), &no_fenced()), None);
     assert_eq!(s.high_watermark(), 10);
     assert_eq!(s.append_can_complete(15), Completion::NotEnoughReplicas);
     assert!(s.not_enough_replicas_after_append(15));
@@ -89,11 +104,15 @@ fn replication_hw_frozen_below_min_isr() {
             min_insync_replicas: 2
         })
     );
-    // Follower 2 rejoins: the HW moves again.
-    s.record_follower_fetch(2, 20, 20, secs(2)).unwrap();
+    // Follower 2 rejoins: the HW moves again (follower 3, silent since t = 1, is no longer
+    // caught up by then, so the HW does not wait for it).
+    s.record_follower_fetch(2, 20, 20, secs(32)).unwrap();
     assert!(s.apply_partition_state(vec![1, 2], 9));
     assert_eq!(s.check_before_append(), Ok(()));
-    assert_eq!(s.maybe_advance_high_watermark(20), Some(20));
+    assert_eq!(
+        s.maybe_advance_high_watermark(20, secs(32), &no_fenced()),
+        Some(20)
+    );
     assert_eq!(s.append_can_complete(15), Completion::Done);
 }
 
@@ -103,16 +122,19 @@ fn replication_acks_all_waits_for_every_isr_member() {
     for f in [2, 3] {
         s.record_follower_fetch(f, 10, 10, secs(1)).unwrap();
     }
-    s.maybe_advance_high_watermark(10);
+    s.maybe_advance_high_watermark(10, secs(1), &no_fenced());
     assert_eq!(s.check_before_append(), Ok(()));
     // Append offsets 10..=14: leader log end 15.
-    assert_eq!(s.maybe_advance_high_watermark(15), None);
+    assert_eq!(s.maybe_advance_high_watermark(15, secs(1), &no_fenced()), None);
     assert_eq!(s.append_can_complete(14), Completion::Wait);
     s.record_follower_fetch(2, 15, 15, secs(2)).unwrap();
-    s.maybe_advance_high_watermark(15);
+    s.maybe_advance_high_watermark(15, secs(2), &no_fenced());
     assert_eq!(s.append_can_complete(14), Completion::Wait);
     s.record_follower_fetch(3, 15, 15, secs(2)).unwrap();
-    assert_eq!(s.maybe_advance_high_watermark(15), Some(15));
+    assert_eq!(
+        s.maybe_advance_high_watermark(15, secs(2), &no_fenced()),
+        Some(15)
+    );
     assert_eq!(s.append_can_complete(14), Completion::Done);
 }
 
@@ -129,7 +151,7 @@ fn replication_lagging_follower_removed_slow_caught_up_one_kept() {
         end += 5;
         s.record_follower_fetch(2, fetch_offset, end, secs(t)).unwrap();
     }
-    s.maybe_advance_high_watermark(end);
+    s.maybe_advance_high_watermark(end, secs(40), &no_fenced());
     assert!(secs(40) - s.last_caught_up_time(2).unwrap() <= lag);
     assert_eq!(s.last_caught_up_time(3), Some(secs(1)));
     assert_eq!(s.followers_to_remove(secs(31)), Vec::<u32>::new());
@@ -143,13 +165,19 @@ fn replication_caught_up_follower_readded_only_at_hw() {
     for f in [2, 3] {
         s.record_follower_fetch(f, 10, 10, secs(1)).unwrap();
     }
-    s.maybe_advance_high_watermark(10);
+    s.maybe_advance_high_watermark(10, secs(1), &no_fenced());
     assert!(s.apply_partition_state(vec![1, 2], 8));
-    s.record_follower_fetch(2, 20, 20, secs(2)).unwrap();
-    assert_eq!(s.maybe_advance_high_watermark(20), Some(20));
-    s.record_follower_fetch(3, 19, 20, secs(3)).unwrap();
+    // Follower 3 stops fetching for longer than `replica_lag_max`: no longer caught up, the
+    // HW does not wait for it (a caught-up one it would wait for; see
+    // `hw_waits_for_a_caught_up_follower_outside_the_isr`).
+    s.record_follower_fetch(2, 20, 20, secs(32)).unwrap();
+    assert_eq!(
+        s.maybe_advance_high_watermark(20, secs(32), &no_fenced()),
+        Some(20)
+    );
+    s.record_follower_fetch(3, 19, 20, secs(33)).unwrap();
     assert_eq!(s.followers_to_add(&no_fenced()), Vec::<u32>::new());
-    s.record_follower_fetch(3, 20, 20, secs(4)).unwrap();
+    s.record_follower_fetch(3, 20, 20, secs(34)).unwrap();
     assert_eq!(s.followers_to_add(&no_fenced()), vec![3]);
     let change = s.begin_isr_change(vec![1, 2, 3]).unwrap();
     assert_eq!(change.proposed_isr, vec![1, 2, 3]);
@@ -167,7 +195,7 @@ fn replication_fenced_follower_never_added() {
     assert!(s.apply_partition_state(vec![1, 2], 8));
     s.record_follower_fetch(2, 10, 10, secs(1)).unwrap();
     s.record_follower_fetch(3, 10, 10, secs(1)).unwrap();
-    s.maybe_advance_high_watermark(10);
+    s.maybe_advance_high_watermark(10, secs(1), &no_fenced());
     let fenced: BTreeSet<u32> = [3].into();
     assert_eq!(s.followers_to_add(&fenced), Vec::<u32>::new());
     assert_eq!(s.proposed_isr(secs(1), &fenced), None);
@@ -189,7 +217,7 @@ fn replication_leader_never_removed() {
     // Long after any lag limit, nothing but followers can be removed.
     assert_eq!(s.followers_to_remove(secs(1000)), Vec::<u32>::new());
     assert!(s.apply_partition_state(vec![1, 2, 3], 8));
-    s.maybe_advance_high_watermark(30);
+    s.maybe_advance_high_watermark(30, secs(1000), &no_fenced());
     assert_eq!(s.followers_to_remove(secs(1000)), vec![2, 3]);
     assert_eq!(s.proposed_isr(secs(1000), &no_fenced()), Some(vec![1]));
     assert_eq!(s.begin_isr_change(vec![2, 3]), Err(IsrChangeError::DropsLeader));
@@ -211,4 +239,35 @@ fn replication_stale_partition_state_ignored() {
             leader_log_end_offset: 10
         })
     );
+}
+
+/// The liveness bug this rule fixes: with `min_insync_replicas = 1` and steady writes, a
+/// follower outside the ISR that fetches every second reaches, each time, the leader's log
+/// end as of its previous fetch. A HW counting only the ISR runs ahead with the leader's
+/// log end, so the follower's log end never reaches it and it never rejoins. Waiting for
+/// the caught-up follower lets it.
+#[test]
+fn hw_waits_for_a_caught_up_follower_outside_the_isr() {
+    let params = ReplicationParams {
+        min_insync_replicas: 1,
+        ..ReplicationParams::default()
+    };
+    let mut s = LeaderState::new(LEADER, 5, 7, vec![1, 2], vec![1], 10, secs(0), params);
+    let mut end = 10;
+    s.record_follower_fetch(2, end, end, secs(0)).unwrap();
+    for t in 1..=10 {
+        let reached = end;
+        end += 5;
+        s.record_follower_fetch(2, reached, end, secs(t)).unwrap();
+        s.maybe_advance_high_watermark(end, secs(t), &no_fenced());
+        assert_eq!(
+            s.high_watermark(),
+            reached,
+            "t = {t}: held at the follower's log end"
+        );
+    }
+    assert_eq!(s.followers_to_add(&no_fenced()), vec![2]);
+    // A fenced follower is not waited for.
+    let fenced: BTreeSet<u32> = [2].into();
+    assert_eq!(s.maybe_advance_high_watermark(end, secs(11), &fenced), Some(end));
 }
