@@ -5,6 +5,7 @@
 
 mod detector;
 mod error;
+mod fault_keys;
 mod raw;
 mod spec;
 mod tiered;
@@ -13,9 +14,11 @@ mod values;
 
 use std::path::{Path, PathBuf};
 
+pub use crate::faults::FaultKind;
 pub use error::ScenarioError;
+pub use fault_keys::FaultKeys;
 pub use spec::*;
-pub use values::{FaultKind, Target};
+pub use values::Target;
 
 /// Parses scenario text that came from `file`.
 pub fn parse(file: &Path, text: &str) -> Result<ScenarioSpec, ScenarioError> {
@@ -69,7 +72,7 @@ pub fn load_catalogue(directory: &Path) -> Result<Vec<ScenarioSpec>, ScenarioErr
 fn hint_for(message: &str) -> Option<String> {
     if message.starts_with("unknown field") {
         Some("check the spelling against scenarios/REFERENCE.md; every key is listed there".to_string())
-    } else if message.starts_with("unknown variant") {
+    } else if message.starts_with("unknown variant") || message.starts_with("unknown fault kind") {
         Some("the fault kinds are listed in scenarios/REFERENCE.md".to_string())
     } else if message.starts_with("missing field `run`") {
         Some("add a [run] table with `safety` and `liveness` durations (scenarios/REFERENCE.md)".to_string())

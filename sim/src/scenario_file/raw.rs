@@ -1,10 +1,15 @@
 //! The scenario file exactly as written, before its values are checked against each other.
 //! Every table rejects keys it does not know, so a typo is an error, not a silent default.
 
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::values::{DurationValue, FaultKind, Target};
+use super::fault_keys::ExtraKey;
+use super::values::{DurationValue, Target};
+use crate::faults::FaultKind;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,24 +76,71 @@ pub struct RawRun {
     pub startup_deadline: Option<DurationValue>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A `[[faults]]` entry: the keys every fault has, and its kind's own keys (read by the kind,
+/// see `fault_keys.rs`).
+#[derive(Debug)]
 pub struct RawFault {
     pub at: Spanned<DurationValue>,
-    #[serde(rename = "for")]
     pub lasting: Option<Spanned<DurationValue>>,
     pub kind: Spanned<FaultKind>,
     /// Required, except for the object-store kinds (whose only target is the store).
     pub target: Option<Spanned<Target>>,
     pub to: Option<Spanned<Target>>,
-    pub one_way: Option<Spanned<bool>>,
-    pub delay: Option<Spanned<DurationValue>>,
-    pub latency_multiplier: Option<Spanned<f64>>,
-    pub error_rate: Option<Spanned<f64>>,
+    pub extra: Vec<ExtraKey>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The keys of every `[[faults]]` entry; any other key is the kind's.
+pub const FAULT_KEYS: [&str; 5] = ["at", "for", "kind", "target", "to"];
+
+impl<'de> Deserialize<'de> for RawFault {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entry;
+        impl<'de> Visitor<'de> for Entry {
+            type Value = RawFault;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a fault table")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFault, A::Error> {
+                let (mut at, mut lasting, mut kind, mut target, mut to) = (None, None, None, None, None);
+                let mut extra = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    match key.get_ref().as_str() {
+                        "at" => at = Some(map.next_value()?),
+                        "for" => lasting = Some(map.next_value()?),
+                        "kind" => kind = Some(map.next_value()?),
+                        "target" => target = Some(map.next_value()?),
+                        "to" => to = Some(map.next_value()?),
+                        _ => extra.push(extra_key(key, map.next_value()?)),
+                    }
+                }
+                Ok(RawFault {
+                    at: at.ok_or_else(|| de::Error::missing_field("at"))?,
+                    lasting,
+                    kind: kind.ok_or_else(|| de::Error::missing_field("kind"))?,
+                    target,
+                    to,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Entry)
+    }
+}
+
+fn extra_key(key: Spanned<String>, value: Spanned<toml::Value>) -> ExtraKey {
+    ExtraKey {
+        key_span: key.span(),
+        key: key.into_inner(),
+        value_span: value.span(),
+        value: value.into_inner(),
+    }
+}
+
+/// `[random_faults]`: the keys of the schedule and its budget, and the kinds' own keys for
+/// their drawn parameters (read by the kinds).
+#[derive(Debug)]
 pub struct RawRandomFaults {
     pub kinds: Spanned<Vec<FaultKind>>,
     pub mean_interval: DurationValue,
@@ -96,10 +148,76 @@ pub struct RawRandomFaults {
     pub duration_max: DurationValue,
     pub zones_affected_max: Option<Spanned<usize>>,
     pub nodes_down_max: Option<Spanned<usize>>,
-    pub slow_link_delay: Option<DurationValue>,
-    pub disk_latency_multiplier: Option<Spanned<f64>>,
-    pub object_store_error_rate: Option<Spanned<f64>>,
-    pub object_store_latency_multiplier: Option<Spanned<f64>>,
+    pub after_heal_probability: Option<Spanned<f64>>,
+    pub after_heal_within: Option<Spanned<DurationValue>>,
+    pub bounce_probability: Option<Spanned<f64>>,
+    pub bounce_max: Option<Spanned<DurationValue>>,
+    pub extra: Vec<ExtraKey>,
+}
+
+/// The keys of `[random_faults]` itself; any other key is a kind's.
+pub const RANDOM_FAULTS_KEYS: [&str; 10] = [
+    "kinds",
+    "mean_interval",
+    "duration_min",
+    "duration_max",
+    "zones_affected_max",
+    "nodes_down_max",
+    "after_heal_probability",
+    "after_heal_within",
+    "bounce_probability",
+    "bounce_max",
+];
+
+impl<'de> Deserialize<'de> for RawRandomFaults {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Table;
+        impl<'de> Visitor<'de> for Table {
+            type Value = RawRandomFaults;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a [random_faults] table")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawRandomFaults, A::Error> {
+                let (mut kinds, mut mean_interval, mut duration_min, mut duration_max) =
+                    (None, None, None, None);
+                let (mut zones_affected_max, mut nodes_down_max) = (None, None);
+                let (mut after_heal_probability, mut after_heal_within) = (None, None);
+                let (mut bounce_probability, mut bounce_max) = (None, None);
+                let mut extra = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    match key.get_ref().as_str() {
+                        "kinds" => kinds = Some(map.next_value()?),
+                        "mean_interval" => mean_interval = Some(map.next_value()?),
+                        "duration_min" => duration_min = Some(map.next_value()?),
+                        "duration_max" => duration_max = Some(map.next_value()?),
+                        "zones_affected_max" => zones_affected_max = Some(map.next_value()?),
+                        "nodes_down_max" => nodes_down_max = Some(map.next_value()?),
+                        "after_heal_probability" => after_heal_probability = Some(map.next_value()?),
+                        "after_heal_within" => after_heal_within = Some(map.next_value()?),
+                        "bounce_probability" => bounce_probability = Some(map.next_value()?),
+                        "bounce_max" => bounce_max = Some(map.next_value()?),
+                        _ => extra.push(extra_key(key, map.next_value()?)),
+                    }
+                }
+                Ok(RawRandomFaults {
+                    kinds: kinds.ok_or_else(|| de::Error::missing_field("kinds"))?,
+                    mean_interval: mean_interval.ok_or_else(|| de::Error::missing_field("mean_interval"))?,
+                    duration_min: duration_min.ok_or_else(|| de::Error::missing_field("duration_min"))?,
+                    duration_max: duration_max.ok_or_else(|| de::Error::missing_field("duration_max"))?,
+                    zones_affected_max,
+                    nodes_down_max,
+                    after_heal_probability,
+                    after_heal_within,
+                    bounce_probability,
+                    bounce_max,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Table)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

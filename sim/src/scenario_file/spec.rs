@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use korasim_core::health::HealthParams;
 
-use super::values::{FaultKind, Target};
+use super::values::Target;
 use crate::devices::object_store::ObjectStoreConfig;
+use crate::faults::{FaultKind, ParamValues};
 use crate::workloads::Acks;
 use crate::world::Topology;
 use crate::world::WorldParams;
@@ -129,14 +130,10 @@ pub struct FaultSpec {
 pub struct FaultAction {
     pub kind: FaultKind,
     pub target: Target,
-    /// The other end, for partitions and slow links.
+    /// The other end, for kinds with a far end (partitions, slow links).
     pub to: Option<Target>,
-    pub one_way: bool,
-    pub delay: Duration,
-    /// For `disk-slow` and `object-store-latency`.
-    pub latency_multiplier: f64,
-    /// For `object-store-slowdown`: the share of requests refused.
-    pub error_rate: f64,
+    /// The kind's own parameters (a slow link's `delay`, a storm's `error_rate`).
+    pub params: ParamValues,
 }
 
 /// Faults drawn from the seed.
@@ -147,12 +144,16 @@ pub struct RandomFaultSpec {
     pub duration_min: Duration,
     pub duration_max: Duration,
     pub budget: FaultBudget,
-    pub slow_link_delay: Duration,
-    pub disk_latency_multiplier: f64,
-    /// `error_rate` of drawn `object-store-slowdown` faults.
-    pub object_store_error_rate: f64,
-    /// `latency_multiplier` of drawn `object-store-latency` faults.
-    pub object_store_latency_multiplier: f64,
+    /// The share of healed faults followed by another fault within `after_heal_within` of
+    /// the heal (0: none).
+    pub after_heal_probability: f64,
+    pub after_heal_within: Duration,
+    /// The share of drawn faults that are bounces: they last from 0.5 s to `bounce_max`
+    /// instead of `duration_min` to `duration_max` (0: none).
+    pub bounce_probability: f64,
+    pub bounce_max: Duration,
+    /// The kinds' drawn parameters (`slow_link_delay`, `disk_latency_multiplier`, ...).
+    pub params: ParamValues,
 }
 
 /// Limits that keep a no-data-loss scenario honest: it never destroys every copy of anything.

@@ -10,11 +10,13 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::error::ScenarioError;
+use super::fault_keys::{FaultKeys, KeyTable};
 use super::raw::{RawFault, RawRandomFaults, RawScenario, RawTopology};
+use super::raw::{FAULT_KEYS, RANDOM_FAULTS_KEYS};
 use super::spec::*;
-use super::values::{FaultKind, Target, TARGET_FORMS};
+use super::values::{Target, TARGET_FORMS};
 use crate::checkers::checker_names;
-use crate::devices::object_store::{DEFAULT_LATENCY_MULTIPLIER, DEFAULT_STORM_ERROR_RATE};
+use crate::faults::{FaultKind, TargetForm};
 use crate::workloads::Acks;
 use crate::world::Topology;
 
@@ -34,8 +36,6 @@ const LINGER_MAX: Duration = Duration::from_secs(1);
 const DEFAULT_PRODUCE_P99_GRACE: Duration = Duration::from_secs(60);
 const RECORD_SIZE_BYTES_MIN: usize = 16;
 const RECORD_SIZE_BYTES_MAX: usize = 1024 * 1024;
-/// Of a `disk-slow` fault that names none.
-const DEFAULT_DISK_LATENCY_MULTIPLIER: f64 = 20.0;
 const NO_TIERED_STORAGE_HINT: &str =
     "add a [tiered_storage] table: its presence turns tiering on and adds the object store (scenarios/REFERENCE.md)";
 
@@ -136,7 +136,7 @@ impl Validator<'_> {
                             .with_hint("it is how many of the [random_faults] kinds a seed may pick"))
                     }
                     Some(count) => *count.get_ref(),
-                    None => FaultKind::ALL.len(),
+                    None => FaultKind::all().count(),
                 };
                 Some(SwarmSpec {
                     brokers_per_zone_min: minimum,
@@ -391,7 +391,7 @@ impl Validator<'_> {
         let value = target.get_ref().clone();
         let is_store = value == Target::ObjectStore;
         let is_clients = value == Target::Clients;
-        if is_clients && !(end == End::To && matches!(kind, FaultKind::Partition | FaultKind::SlowLink)) {
+        if is_clients && !(end == End::To && kind.needs_destination()) {
             return Err(self
                 .error(
                     target.span(),
@@ -500,7 +500,9 @@ impl Validator<'_> {
         }
         let target = match &raw.target {
             Some(target) => self.target(target, kind, End::Target, topology, tiered)?,
-            None if kind.targets_object_store() => Target::ObjectStore,
+            None if kind.module().default_target().is_some() => {
+                kind.module().default_target().unwrap_or(Target::ObjectStore)
+            }
             None => {
                 return Err(self
                     .error(raw.kind.span(), format!("fault `{kind}` needs a `target`"))
@@ -513,23 +515,29 @@ impl Validator<'_> {
             .map_or(raw.kind.span(), |target| target.span());
         let is_broker = matches!(&target, Target::Node(name) if name.starts_with("broker-"))
             || target == Target::RandomBroker;
-        if kind.targets_broker_only() && !is_broker {
-            let hint = if kind == FaultKind::Shutdown {
-                "only brokers have a controlled shutdown; use `kill` for a controller"
-            } else if matches!(
-                kind,
-                FaultKind::FlipBit | FaultKind::TrimLogPrefix | FaultKind::TrimFollowerLogPrefix
-            ) {
-                "only a broker holds partition logs (\"broker-N\" or \"random-broker\")"
-            } else {
-                "only a broker can be rebuilt from its replicas (Raft assumes a controller keeps its log and vote); use `kill` for a controller"
-            };
-            return Err(self
-                .error(
-                    target_span,
-                    format!("fault `{kind}` needs a broker, got `{target}`"),
-                )
-                .with_hint(hint));
+        let is_controller = matches!(&target, Target::Node(name) if name.starts_with("controller-"))
+            || matches!(
+                target,
+                Target::Controllers | Target::ActiveController | Target::RandomController
+            );
+        match kind.shape().target {
+            TargetForm::Broker { why } if !is_broker => {
+                return Err(self
+                    .error(
+                        target_span,
+                        format!("fault `{kind}` needs a broker, got `{target}`"),
+                    )
+                    .with_hint(why));
+            }
+            TargetForm::Controller { why } if !is_controller => {
+                return Err(self
+                    .error(
+                        target_span,
+                        format!("fault `{kind}` needs controllers, got `{target}`"),
+                    )
+                    .with_hint(why));
+            }
+            _ => {}
         }
         let to = match (&raw.to, kind.needs_destination()) {
             (Some(to), true) => Some(self.target(to, kind, End::To, topology, tiered)?),
@@ -548,55 +556,9 @@ impl Validator<'_> {
             }
             (None, false) => None,
         };
-        let misplaced = |key: &str, span: std::ops::Range<usize>, allowed: &str| {
-            self.error(span, format!("`{key}` does not apply to fault `{kind}`"))
-                .with_hint(format!("`{key}` belongs to {allowed} faults"))
-        };
-        if let Some(one_way) = raw.one_way.as_ref().filter(|_| kind != FaultKind::Partition) {
-            return Err(misplaced("one_way", one_way.span(), "`partition`"));
-        }
-        if let Some(delay) = raw.delay.as_ref().filter(|_| kind != FaultKind::SlowLink) {
-            return Err(misplaced("delay", delay.span(), "`slow-link`"));
-        }
-        let slows = matches!(kind, FaultKind::DiskSlow | FaultKind::ObjectStoreLatency);
-        if let Some(multiplier) = raw.latency_multiplier.as_ref().filter(|_| !slows) {
-            return Err(misplaced(
-                "latency_multiplier",
-                multiplier.span(),
-                "`disk-slow` and `object-store-latency`",
-            ));
-        }
-        if let Some(error_rate) = raw
-            .error_rate
-            .as_ref()
-            .filter(|_| kind != FaultKind::ObjectStoreSlowdown)
-        {
-            return Err(misplaced(
-                "error_rate",
-                error_rate.span(),
-                "`object-store-slowdown`",
-            ));
-        }
-        let (default_multiplier, multiplier_hint) = if kind == FaultKind::ObjectStoreLatency {
-            (
-                DEFAULT_LATENCY_MULTIPLIER,
-                "10 makes every object-store request 10 times slower",
-            )
-        } else {
-            (
-                DEFAULT_DISK_LATENCY_MULTIPLIER,
-                "20 makes the disk 20 times slower",
-            )
-        };
-        let latency_multiplier = self.number(
-            &raw.latency_multiplier,
-            "latency_multiplier",
-            default_multiplier,
-            |multiplier| multiplier >= 1.0,
-            "a number of at least 1",
-            multiplier_hint,
-        )?;
-        let error_rate = self.error_rate(&raw.error_rate, "error_rate")?;
+        let mut keys = FaultKeys::new(self, KeyTable::Fault(kind), raw.extra.clone());
+        kind.module().keys(&mut keys)?;
+        let params = keys.finish(&FAULT_KEYS)?;
         Ok(FaultSpec {
             at,
             lasting: raw.lasting.as_ref().map(|value| value.get_ref().0),
@@ -604,27 +566,9 @@ impl Validator<'_> {
                 kind,
                 target,
                 to,
-                one_way: raw.one_way.as_ref().is_some_and(|value| *value.get_ref()),
-                delay: raw
-                    .delay
-                    .as_ref()
-                    .map_or(Duration::from_secs(2), |value| value.get_ref().0),
-                latency_multiplier,
-                error_rate,
+                params,
             },
         })
-    }
-
-    /// A storm's share of refused requests: above 0, at most 1.
-    fn error_rate(&self, value: &Option<Spanned<f64>>, key: &str) -> Result<f64, ScenarioError> {
-        self.number(
-            value,
-            key,
-            DEFAULT_STORM_ERROR_RATE,
-            |rate| rate > 0.0 && rate <= 1.0,
-            "a number above 0 and at most 1",
-            "0.8 answers four object-store requests in five with 503 SlowDown",
-        )
     }
 
     fn random_faults(
@@ -637,27 +581,16 @@ impl Validator<'_> {
         if kinds.is_empty() {
             return Err(self.error(raw.kinds.span(), "random_faults needs at least one kind"));
         }
-        if kinds.contains(&FaultKind::CorruptObject) {
-            return Err(self
-                .error(
-                    raw.kinds.span(),
-                    "`corrupt-object` cannot be drawn at random: a tiered segment whose local copies are gone has no other copy, so corrupting it is outside any fault budget",
-                )
-                .with_hint("corrupt an object with a fixed [[faults]] entry, in a scenario that expects the audit to catch it"));
-        }
-        // A drawn bit flip holds the budget until its replica can have been repaired, so the
-        // other copies stay up; a trimmed prefix is the broker's own bug, armed by a scenario
-        // that means to catch it, not a fault of the world.
-        if let Some(kind) = kinds
+        if let Some((kind, (reason, hint))) = kinds
             .iter()
-            .find(|kind| kind.corrupts_data() && **kind != FaultKind::FlipBit)
+            .find_map(|kind| kind.shape().not_drawn.map(|not_drawn| (kind, not_drawn)))
         {
             return Err(self
                 .error(
                     raw.kinds.span(),
-                    format!("`{kind}` cannot be drawn at random: it arms a bug of the broker's own, which a scenario arms on purpose"),
+                    format!("`{kind}` cannot be drawn at random: {reason}"),
                 )
-                .with_hint("use a fixed [[faults]] entry, in a scenario that expects the audit to catch it (audit_detects_within)"));
+                .with_hint(hint));
         }
         if let Some(kind) = kinds.iter().find(|kind| kind.targets_object_store() && !tiered) {
             return Err(self
@@ -684,24 +617,48 @@ impl Validator<'_> {
         };
         let zones_affected_max = at_least_one(&raw.zones_affected_max, "zones_affected_max", 1)?;
         let nodes_down_max = at_least_one(&raw.nodes_down_max, "nodes_down_max", 2)?;
-        let disk_latency_multiplier = self.number(
-            &raw.disk_latency_multiplier,
-            "disk_latency_multiplier",
-            DEFAULT_DISK_LATENCY_MULTIPLIER,
-            |multiplier| multiplier >= 1.0,
-            "a number of at least 1",
-            "20 makes a disk 20 times slower",
+        let probability = |value: &Option<Spanned<f64>>, key: &str, hint: &str| {
+            self.number(
+                value,
+                key,
+                0.0,
+                |share| (0.0..=1.0).contains(&share),
+                "a number from 0 to 1",
+                hint,
+            )
+        };
+        let after_heal_probability = probability(
+            &raw.after_heal_probability,
+            "after_heal_probability",
+            "0.5 follows half the healed faults with another within after_heal_within",
         )?;
-        let object_store_latency_multiplier = self.number(
-            &raw.object_store_latency_multiplier,
-            "object_store_latency_multiplier",
-            DEFAULT_LATENCY_MULTIPLIER,
-            |multiplier| multiplier >= 1.0,
-            "a number of at least 1",
-            "10 makes every object-store request 10 times slower",
+        let bounce_probability = probability(
+            &raw.bounce_probability,
+            "bounce_probability",
+            "0.3 makes three faults in ten last from 0.5 s to bounce_max",
         )?;
-        let object_store_error_rate =
-            self.error_rate(&raw.object_store_error_rate, "object_store_error_rate")?;
+        let after_heal_within = self.duration(
+            &raw.after_heal_within,
+            "after_heal_within",
+            Duration::from_secs(2),
+            |within| !within.is_zero(),
+            "longer than zero",
+            "e.g. \"2s\": a restarted node is still catching up",
+        )?;
+        let bounce_max = self.duration(
+            &raw.bounce_max,
+            "bounce_max",
+            Duration::from_secs(5),
+            |bounce| bounce >= Duration::from_millis(500),
+            "at least 500ms",
+            "e.g. \"5s\": under the broker session timeout (9 s), so that a bounced broker returns still registered and in its ISRs",
+        )?;
+        // Every kind reads its own keys (a kind not listed too: the table may set them all).
+        let mut keys = FaultKeys::new(self, KeyTable::RandomFaults, raw.extra.clone());
+        for kind in FaultKind::all() {
+            kind.module().random_keys(&mut keys)?;
+        }
+        let params = keys.finish(&RANDOM_FAULTS_KEYS)?;
         Ok(RandomFaultSpec {
             kinds,
             mean_interval: raw.mean_interval.0,
@@ -711,12 +668,11 @@ impl Validator<'_> {
                 zones_affected_max,
                 nodes_down_max,
             },
-            slow_link_delay: raw
-                .slow_link_delay
-                .map_or(Duration::from_secs(2), |value| value.0),
-            disk_latency_multiplier,
-            object_store_error_rate,
-            object_store_latency_multiplier,
+            after_heal_probability,
+            after_heal_within,
+            bounce_probability,
+            bounce_max,
+            params,
         })
     }
 

@@ -1,5 +1,5 @@
-//! The small value types of scenario files: durations ("15s", "2m 30s"), fault kinds and
-//! fault targets. Each parses itself during deserialization so that a bad value is reported
+//! The small value types of scenario files: durations ("15s", "2m 30s") and fault targets
+//! (fault kinds are `crate::faults::FaultKind`). Each parses itself during deserialization so that a bad value is reported
 //! at its own line and column.
 
 use std::fmt;
@@ -19,164 +19,23 @@ pub const DURATION_MAX: Duration = Duration::from_secs(365 * 24 * 3600);
 impl<'de> Deserialize<'de> for DurationValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        let duration = humantime::parse_duration(&text).map_err(|error| {
-            de::Error::custom(format!(
-                "`{text}` is not a duration ({error}); write it like \"500ms\", \"15s\" or \"2m 30s\""
-            ))
-        })?;
-        if duration > DURATION_MAX {
-            return Err(de::Error::custom(format!(
-                "`{text}` is longer than a scenario can use (at most 365 days); write a shorter duration"
-            )));
-        }
-        Ok(DurationValue(duration))
+        parse_duration(&text)
+            .map(DurationValue)
+            .map_err(de::Error::custom)
     }
 }
 
-/// The faults a scenario can inject, by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FaultKind {
-    /// The node crashes (unsynced writes lost); it restarts when the fault ends.
-    Kill,
-    /// The node asks for a clean shutdown (ctrl-c); it restarts when the fault ends.
-    Shutdown,
-    /// The node is cut off from every other node, both ways.
-    Isolate,
-    /// Traffic from `target` to `to` is dropped (both ways unless `one_way`).
-    Partition,
-    /// Messages from `target` to `to` take `delay` longer.
-    SlowLink,
-    /// Every node of the zone crashes; they restart when the fault ends.
-    LoseZone,
-    /// The zone is cut off from the rest of the region, both ways.
-    IsolateZone,
-    /// The node's disk is `latency_multiplier` times slower.
-    DiskSlow,
-    /// The node's disk makes no progress until the fault ends.
-    DiskStall,
-    /// The broker crashes and its whole disk is lost; it restarts, empty, when the fault ends.
-    LoseDisk,
-    /// The object store refuses every request (503, or no answer) until the fault ends.
-    ObjectStoreOutage,
-    /// A 503 storm: each object-store request fails with SlowDown with `error_rate`.
-    ObjectStoreSlowdown,
-    /// Every object-store request takes `latency_multiplier` times longer.
-    ObjectStoreLatency,
-    /// One byte of one stored segment object is silently changed (instantaneous).
-    CorruptObject,
-    /// One bit of a committed batch in a segment file of a partition the broker follows is
-    /// silently flipped (instantaneous).
-    FlipBit,
-    /// The broker's own bug: as leader of a partition it deletes its local segments below the
-    /// high watermark, which retention does not allow (armed at one instant; fires once).
-    TrimLogPrefix,
-    /// The same bug striking the broker as an in-sync follower of a partition: its log then
-    /// starts above what retention allows while it stays in the ISR.
-    TrimFollowerLogPrefix,
-}
-
-impl FaultKind {
-    pub const ALL: [FaultKind; 17] = [
-        FaultKind::Kill,
-        FaultKind::Shutdown,
-        FaultKind::Isolate,
-        FaultKind::Partition,
-        FaultKind::SlowLink,
-        FaultKind::LoseZone,
-        FaultKind::IsolateZone,
-        FaultKind::DiskSlow,
-        FaultKind::DiskStall,
-        FaultKind::LoseDisk,
-        FaultKind::ObjectStoreOutage,
-        FaultKind::ObjectStoreSlowdown,
-        FaultKind::ObjectStoreLatency,
-        FaultKind::CorruptObject,
-        FaultKind::FlipBit,
-        FaultKind::TrimLogPrefix,
-        FaultKind::TrimFollowerLogPrefix,
-    ];
-
-    /// Whether the fault's target is a zone rather than a node.
-    pub fn targets_zone(self) -> bool {
-        matches!(self, FaultKind::LoseZone | FaultKind::IsolateZone)
+/// A duration as scenario files write it, or what is wrong with it.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|error| {
+        format!("`{text}` is not a duration ({error}); write it like \"500ms\", \"15s\" or \"2m 30s\"")
+    })?;
+    if duration > DURATION_MAX {
+        return Err(format!(
+            "`{text}` is longer than a scenario can use (at most 365 days); write a shorter duration"
+        ));
     }
-
-    /// Whether the fault hits the object store (and so needs tiered storage).
-    pub fn targets_object_store(self) -> bool {
-        matches!(
-            self,
-            FaultKind::ObjectStoreOutage
-                | FaultKind::ObjectStoreSlowdown
-                | FaultKind::ObjectStoreLatency
-                | FaultKind::CorruptObject
-        )
-    }
-
-    /// Whether the fault happens at one instant and has nothing to heal.
-    pub fn is_instantaneous(self) -> bool {
-        matches!(
-            self,
-            FaultKind::CorruptObject
-                | FaultKind::FlipBit
-                | FaultKind::TrimLogPrefix
-                | FaultKind::TrimFollowerLogPrefix
-        )
-    }
-
-    /// Whether the fault needs a broker target (`broker-N` or `random-broker`).
-    pub fn targets_broker_only(self) -> bool {
-        matches!(
-            self,
-            FaultKind::Shutdown
-                | FaultKind::LoseDisk
-                | FaultKind::FlipBit
-                | FaultKind::TrimLogPrefix
-                | FaultKind::TrimFollowerLogPrefix
-        )
-    }
-
-    /// Whether the fault corrupts data (an audit must find it): never drawn at random,
-    /// because it is outside every fault budget.
-    pub fn corrupts_data(self) -> bool {
-        matches!(
-            self,
-            FaultKind::CorruptObject
-                | FaultKind::FlipBit
-                | FaultKind::TrimLogPrefix
-                | FaultKind::TrimFollowerLogPrefix
-        )
-    }
-
-    /// Whether the fault also needs a `to` target.
-    pub fn needs_destination(self) -> bool {
-        matches!(self, FaultKind::Partition | FaultKind::SlowLink)
-    }
-}
-
-impl fmt::Display for FaultKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            FaultKind::Kill => "kill",
-            FaultKind::Shutdown => "shutdown",
-            FaultKind::Isolate => "isolate",
-            FaultKind::Partition => "partition",
-            FaultKind::SlowLink => "slow-link",
-            FaultKind::LoseZone => "lose-zone",
-            FaultKind::IsolateZone => "isolate-zone",
-            FaultKind::DiskSlow => "disk-slow",
-            FaultKind::DiskStall => "disk-stall",
-            FaultKind::LoseDisk => "lose-disk",
-            FaultKind::ObjectStoreOutage => "object-store-outage",
-            FaultKind::ObjectStoreSlowdown => "object-store-slowdown",
-            FaultKind::ObjectStoreLatency => "object-store-latency",
-            FaultKind::CorruptObject => "corrupt-object",
-            FaultKind::FlipBit => "flip-bit",
-            FaultKind::TrimLogPrefix => "trim-log-prefix",
-            FaultKind::TrimFollowerLogPrefix => "trim-follower-log-prefix",
-        };
-        f.write_str(name)
-    }
+    Ok(duration)
 }
 
 /// What a fault hits, resolved when the fault fires (so "active-controller" means the one

@@ -10,8 +10,10 @@ use korasim_core::broker::audit::rules::CorruptionReason;
 use korasim_core::metadata::MetadataRecord;
 use korasim_core::observe::Event;
 
-use super::inject::{Applied, FiredFault};
-use crate::scenario_file::FaultKind;
+use korasim_core::broker::PrefixTrimRole;
+
+use super::inject::FiredFault;
+use crate::faults::Corruption;
 use crate::trace::{TraceEntry, TraceKind};
 
 /// What a corruption fault damaged, as the audits must find it.
@@ -45,39 +47,41 @@ pub fn judge(
     let mut failures = Vec::new();
     for fault in fired {
         let label = format!("{} at {:.1?}", fault.action.kind, fault.at);
-        let damages: Vec<Damage> = match &fault.applied {
-            Applied::BitFlipped(Some(flip)) => vec![Damage::Replica {
+        let Some(corruption) = fault.corruption() else {
+            continue;
+        };
+        let damages: Vec<Damage> = match corruption {
+            Corruption::BitFlipped(Some(flip)) => vec![Damage::Replica {
                 broker: flip.broker,
                 topic: flip.topic.clone(),
                 partition: flip.partition,
                 batch_base_offset: flip.batch_base_offset,
             }],
-            Applied::PrefixTrimArmed(names) if names.is_empty() => {
+            Corruption::PrefixTrimArmed { brokers, .. } if brokers.is_empty() => {
                 failures.push(format!(
                     "{label} armed no broker's bug, so the audits could not be judged (target a broker)"
                 ));
                 continue;
             }
-            Applied::PrefixTrimArmed(names) => names
+            Corruption::PrefixTrimArmed { brokers, role } => brokers
                 .iter()
                 .filter_map(|name| broker_id(name))
-                .map(|broker| match fault.action.kind {
-                    FaultKind::TrimFollowerLogPrefix => Damage::FollowedPrefix { broker },
-                    _ => Damage::LedPrefix { broker },
+                .map(|broker| match role {
+                    PrefixTrimRole::Follower => Damage::FollowedPrefix { broker },
+                    PrefixTrimRole::Leader => Damage::LedPrefix { broker },
                 })
                 .collect(),
-            Applied::ObjectCorrupted(Some(key)) => vec![Damage::Object { key: key.clone() }],
+            Corruption::ObjectCorrupted(Some(key)) => vec![Damage::Object { key: key.clone() }],
             // A drawn corruption may strike a broker that is down or follows nothing with
             // committed data on its medium at that moment: the trace notes it, and there is
             // no damage to judge. A corruption written in the file must find its target.
-            Applied::BitFlipped(None) | Applied::ObjectCorrupted(None) if fault.drawn => continue,
-            Applied::BitFlipped(None) | Applied::ObjectCorrupted(None) => {
+            Corruption::BitFlipped(None) | Corruption::ObjectCorrupted(None) if fault.drawn => continue,
+            Corruption::BitFlipped(None) | Corruption::ObjectCorrupted(None) => {
                 failures.push(format!(
                     "{label} found nothing to corrupt, so the audits could not be judged (fire it later)"
                 ));
                 continue;
             }
-            _ => continue,
         };
         for damage in damages {
             failures.extend(judge_damage(

@@ -9,7 +9,6 @@ use korasim_core::metadata::MetadataRecord;
 
 use super::inject::FiredFault;
 use crate::checkers::log_replay::LogReplay;
-use crate::scenario_file::FaultKind;
 use crate::trace::TraceEntry;
 use crate::workloads::{Acks, History};
 
@@ -25,10 +24,7 @@ const LATENCY_WINDOW_SAMPLES_MIN: usize = 20;
 /// health-check probe's, has no other).
 pub fn slowed_brokers_leave_isr(fired: &[FiredFault], trace: &[TraceEntry], within: Duration) -> Vec<String> {
     let mut failures = Vec::new();
-    for fault in fired
-        .iter()
-        .filter(|fault| fault.action.kind == FaultKind::DiskSlow)
-    {
+    for fault in fired.iter().filter(|fault| fault.action.kind.is("disk-slow")) {
         for node in &fault.affected {
             let Some(broker) = node.strip_prefix("broker-").and_then(|id| id.parse::<u32>().ok()) else {
                 continue;

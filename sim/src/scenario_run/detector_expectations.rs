@@ -8,7 +8,7 @@ use korasim_core::observe::Event;
 
 use super::inject::FiredFault;
 use crate::checkers::log_replay::LogReplay;
-use crate::scenario_file::{ExpectSpec, FaultKind, Target};
+use crate::scenario_file::{ExpectSpec, Target};
 use crate::trace::{TraceEntry, TraceKind};
 
 /// Every failed detector expectation of `expect`.
@@ -85,7 +85,7 @@ fn cut_off_brokers_demoted(
     let mut failures = Vec::new();
     for fault in fired
         .iter()
-        .filter(|fault| fault.action.kind == FaultKind::Partition && fault.action.to == Some(Target::Clients))
+        .filter(|fault| fault.action.kind.is("partition") && fault.action.to == Some(Target::Clients))
     {
         let healed_at = fault.heal_at.unwrap_or(safety_ended).min(safety_ended);
         for broker in fault.affected.iter().filter_map(|node| broker_id(node)) {
@@ -222,11 +222,7 @@ fn led_while_demoted(
 /// Whether `fault` degrades one broker in a way the detector is there to mitigate (a slow or
 /// stalled disk, a cut from the clients): the faults an escalation can be about.
 fn degrades_a_broker(fault: &FiredFault) -> bool {
-    match fault.action.kind {
-        FaultKind::DiskSlow | FaultKind::DiskStall => true,
-        FaultKind::Partition => fault.action.to == Some(Target::Clients),
-        _ => false,
-    }
+    fault.action.kind.module().degrades_broker(&fault.action)
 }
 
 /// The detector pages a human about a broker that a degrading fault hit (the mitigation it
@@ -356,8 +352,8 @@ mod tests {
     use korasim_core::metadata::PartitionState;
 
     use super::*;
+    use crate::faults::{Effect, FaultKind, ParamValue, ParamValues};
     use crate::scenario_file::FaultAction;
-    use crate::scenario_run::inject::Applied;
 
     fn at(seconds: u64, node: &str, event: Event) -> TraceEntry {
         crate::checkers::test_support::entry(node, seconds * 1000, event)
@@ -407,13 +403,10 @@ mod tests {
     fn cut_off() -> Vec<FiredFault> {
         vec![FiredFault {
             action: FaultAction {
-                kind: FaultKind::Partition,
+                kind: FaultKind::named("partition").expect("a registered kind"),
                 target: Target::Node("broker-2".into()),
                 to: Some(Target::Clients),
-                one_way: false,
-                delay: Duration::ZERO,
-                latency_multiplier: 1.0,
-                error_rate: 0.0,
+                params: ParamValues::default().with("one_way", ParamValue::Flag(false)),
             },
             at: Duration::from_secs(30),
             heal_at: Some(Duration::from_secs(200)),
@@ -421,7 +414,7 @@ mod tests {
             affected: vec!["broker-2".into()],
             active_controller_before: None,
             took_active_controller: false,
-            applied: Applied::Nothing,
+            effect: Effect::default(),
             drawn: false,
         }]
     }
@@ -586,7 +579,7 @@ mod tests {
         let before = escalated(&fired, &[escalation(20, 2)], within(120));
         assert_eq!(before.len(), 1, "{before:?}");
         let mut zone_only = cut_off();
-        zone_only[0].action.kind = FaultKind::LoseZone;
+        zone_only[0].action.kind = FaultKind::named("lose-zone").expect("a registered kind");
         let refused = escalated(&zone_only, &[escalation(90, 2)], within(120));
         assert!(
             refused[0].contains("needs a fault that degrades a broker"),

@@ -7,15 +7,16 @@ use std::collections::BTreeMap;
 
 use korasim_core::broker::log::{BatchDecodeError, RecordBatch};
 
-use super::inject::{Applied, FiredFault};
+use super::inject::FiredFault;
+use crate::faults::Corruption;
 use crate::world::World;
 
 /// Every damage of a corruption fault still on a disk at the end of the run.
 pub fn judge(world: &World, fired: &[FiredFault], tiered: bool) -> Vec<String> {
     let mut failures = Vec::new();
     for fault in fired {
-        match &fault.applied {
-            Applied::BitFlipped(Some(flip)) => {
+        match fault.corruption() {
+            Some(Corruption::BitFlipped(Some(flip))) => {
                 let directory = format!("partitions/{}-{}/", flip.topic, flip.partition);
                 let name = format!("broker-{}", flip.broker);
                 for (file, scan) in scan_directory(world, &name, &directory) {
@@ -27,8 +28,8 @@ pub fn judge(world: &World, fired: &[FiredFault], tiered: bool) -> Vec<String> {
                     }
                 }
             }
-            Applied::PrefixTrimArmed(names) if !tiered => {
-                for name in names {
+            Some(Corruption::PrefixTrimArmed { brokers, .. }) if !tiered => {
+                for name in brokers {
                     failures.extend(
                         untiered_logs_start_at_zero(world, name)
                             .into_iter()

@@ -9,7 +9,7 @@ use korasim_core::observe::Event;
 
 use super::inject::FiredFault;
 use crate::checkers::log_replay::LogReplay;
-use crate::scenario_file::{ExpectSpec, FaultKind};
+use crate::scenario_file::ExpectSpec;
 use crate::trace::{TraceEntry, TraceKind};
 use crate::world::Role;
 
@@ -28,6 +28,8 @@ pub struct Judgement<'a> {
     /// When the liveness phase healed every fault still active.
     pub safety_ended: Duration,
     pub broker_nodes: BTreeMap<u32, String>,
+    /// How many controllers the metadata quorum has.
+    pub controller_count: usize,
 }
 
 /// How a broker came to be fenced.
@@ -98,15 +100,46 @@ impl Judgement<'_> {
         failures
     }
 
+    /// Whether `fired` took down or cut off a majority of the controllers: no controller can
+    /// be active until it heals.
+    fn took_the_quorum(&self, fired: &FiredFault) -> bool {
+        let controllers = fired
+            .silenced
+            .iter()
+            .filter(|node| node.starts_with("controller-"))
+            .count();
+        self.controller_count > 0 && controllers > self.controller_count / 2
+    }
+
+    /// When a fault that took the quorum while `fired` was active heals, if one did: until
+    /// then nothing can fence, elect or take over.
+    fn quorum_back_at(&self, fired: &FiredFault) -> Option<Duration> {
+        let fired_until = self.healed_at(fired);
+        self.fired
+            .iter()
+            .filter(|other| self.took_the_quorum(other))
+            .filter(|other| other.at <= fired_until && self.healed_at(other) >= fired.at)
+            .map(|other| self.healed_at(other))
+            .max()
+    }
+
     fn controller_takeover(&self, fired: &FiredFault, trace: &[TraceEntry]) -> Option<String> {
         let within = self.expect.active_controller_within?;
         let (old, old_term) = fired.active_controller_before.clone()?;
-        if !fired.took_active_controller || self.healed_at(fired) < fired.at + within {
+        // Without a quorum no controller can take over: the deadline runs from its return.
+        let start = self
+            .quorum_back_at(fired)
+            .map_or(fired.at, |back| back.max(fired.at));
+        // A fault that took only the active controller and healed before the deadline owes
+        // no takeover (the controller may simply come back); one that took the quorum owes
+        // one after it heals.
+        let excused_by_heal = !self.took_the_quorum(fired) && self.healed_at(fired) < start + within;
+        if !fired.took_active_controller || excused_by_heal {
             return None;
         }
         let took_over = trace.iter().any(|entry| {
             entry.at >= fired.at
-                && entry.at <= fired.at + within
+                && entry.at <= start + within
                 && entry.node != old
                 && matches!(entry.kind, TraceKind::Node(Event::ControllerActivated { term }) if term > old_term)
         });
@@ -122,10 +155,7 @@ impl Judgement<'_> {
 
     fn stale_controller_steps_down(&self, fired: &FiredFault, trace: &[TraceEntry]) -> Option<String> {
         let within = self.expect.stale_controller_steps_down_within?;
-        let cut_off = matches!(
-            fired.action.kind,
-            FaultKind::Isolate | FaultKind::IsolateZone | FaultKind::Partition
-        );
+        let cut_off = fired.action.kind.module().cuts_off();
         let (old, _) = fired.active_controller_before.clone()?;
         if !cut_off || !fired.took_active_controller || self.healed_at(fired) < fired.at + within {
             return None;
@@ -155,7 +185,8 @@ impl Judgement<'_> {
         let Some(mut within) = self.expect.broker_fenced_within else {
             return Vec::new();
         };
-        if matches!(fired.action.kind, FaultKind::Shutdown) {
+        // A controlled shutdown ends the broker's session by itself: no fence is owed.
+        if fired.action.kind.is("shutdown") {
             return Vec::new();
         }
         if fired.took_active_controller {
@@ -167,7 +198,18 @@ impl Judgement<'_> {
                 .unwrap_or(Duration::from_secs(6));
         }
         let base_within = self.expect.broker_fenced_within.unwrap_or(within);
-        let deadline = self.fence_deadline(fired.at + within, base_within, trace);
+        // While a fault holds the quorum down nothing can fence: the deadline runs again once
+        // the quorum is back and has had time to elect a controller.
+        let start = match self.quorum_back_at(fired) {
+            Some(back) => fired.at.max(
+                back + self
+                    .expect
+                    .active_controller_within
+                    .unwrap_or(Duration::from_secs(6)),
+            ),
+            None => fired.at,
+        };
+        let deadline = self.fence_deadline(start + within, base_within, trace);
         // A fault healed before its deadline (pushed back by any takeover) owes no fence.
         if self.healed_at(fired) < deadline {
             return Vec::new();
@@ -497,5 +539,79 @@ mod tests {
                     .to_string()
             ]
         );
+    }
+
+    fn expect_takeover_within_10s() -> ExpectSpec {
+        let text = "name = \"quorum\"\ndescription = \"d\"\n[run]\nsafety = \"60s\"\nliveness = \"30s\"\n\
+                    [expect]\nactive_controller_within = \"10s\"\n";
+        crate::scenario_file::parse(std::path::Path::new("scenarios/quorum.toml"), text)
+            .expect("valid")
+            .expect
+    }
+
+    /// Every controller crashed from 10 s to 30 s, the active one included.
+    fn controllers_crashed() -> FiredFault {
+        let controllers: Vec<String> = (1..=3).map(|id| format!("controller-{id}")).collect();
+        FiredFault {
+            action: crate::scenario_file::FaultAction {
+                kind: crate::faults::FaultKind::named("crash-controllers").expect("a registered kind"),
+                target: crate::scenario_file::Target::Controllers,
+                to: None,
+                params: Default::default(),
+            },
+            at: Duration::from_secs(10),
+            heal_at: Some(Duration::from_secs(30)),
+            silenced: controllers.clone(),
+            affected: controllers,
+            active_controller_before: Some(("controller-1".to_string(), 3)),
+            took_active_controller: true,
+            effect: Default::default(),
+            drawn: true,
+        }
+    }
+
+    /// Without a quorum no controller can take over: the deadline runs from the heal, so a
+    /// takeover 5 s after it is in time, and one 15 s after it is late.
+    #[test]
+    fn a_takeover_after_the_quorum_was_lost_is_due_from_its_return() {
+        let expect = expect_takeover_within_10s();
+        let fired = [controllers_crashed()];
+        let judgement = Judgement {
+            expect: &expect,
+            fired: &fired,
+            session_timeout: Duration::from_secs(9),
+            heartbeat_interval: Duration::from_secs(2),
+            safety_started: Duration::ZERO,
+            safety_ended: Duration::from_secs(60),
+            broker_nodes: nodes(),
+            controller_count: 3,
+        };
+        let activated = |seconds: u64| {
+            crate::checkers::test_support::entry(
+                "controller-2",
+                seconds * 1000,
+                Event::ControllerActivated { term: 4 },
+            )
+        };
+        assert!(judgement
+            .controller_takeover(&fired[0], &[activated(35)])
+            .is_none());
+        let late = judgement.controller_takeover(&fired[0], &[activated(45)]);
+        assert!(
+            late.as_deref()
+                .is_some_and(|failure| failure.contains("no other controller became active")),
+            "{late:?}"
+        );
+        // Had one controller stayed up, the usual deadline (10 s from the crash) would apply.
+        let mut one_crashed = controllers_crashed();
+        one_crashed.silenced.truncate(1);
+        let fired = [one_crashed];
+        let judgement = Judgement {
+            fired: &fired,
+            ..judgement
+        };
+        assert!(judgement
+            .controller_takeover(&fired[0], &[activated(35)])
+            .is_some());
     }
 }

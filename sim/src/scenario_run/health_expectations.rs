@@ -11,7 +11,6 @@ use korasim_core::observe::Event;
 use super::inject::FiredFault;
 use crate::checkers::log_replay::LogReplay;
 use crate::faults::FaultEvent;
-use crate::scenario_file::FaultKind;
 use crate::trace::{TraceEntry, TraceKind};
 
 /// For every `disk-stall` fault on a broker that lasts at least `within`: the broker's
@@ -25,10 +24,7 @@ pub fn stalled_brokers_restarted(
     safety_ended: Duration,
 ) -> Vec<String> {
     let mut failures = Vec::new();
-    for fault in fired
-        .iter()
-        .filter(|fault| fault.action.kind == FaultKind::DiskStall)
-    {
+    for fault in fired.iter().filter(|fault| fault.action.kind.is("disk-stall")) {
         // The liveness phase heals a fault whose own end lies beyond it.
         let healed_at = fault.heal_at.unwrap_or(safety_ended).min(safety_ended);
         if healed_at < fault.at + within {

@@ -28,7 +28,7 @@ pub use schedule::{build_schedule, ScheduledFault};
 
 use crate::progress::ProgressHook;
 use crate::run::{run_with, RunOptions, RunReport};
-use crate::scenario_file::{FaultKind, ScenarioSpec};
+use crate::scenario_file::ScenarioSpec;
 use crate::scenarios::probes::{
     active_controller, create_topic, fetch_image_within, wait_for_active_controller,
     wait_for_all_brokers_unfenced,
@@ -168,6 +168,10 @@ pub async fn execute(world: World, spec: ScenarioSpec) -> Result<(), String> {
         safety_started,
         safety_ended,
         broker_nodes: brokers.clone(),
+        controller_count: plans
+            .iter()
+            .filter(|plan| matches!(plan.role, crate::world::Role::Controller(_)))
+            .count(),
     };
     {
         // Judged under the trace's lock rather than on a copy: a data run's trace holds
@@ -378,9 +382,4 @@ fn start_topic_churn(world: &World, spec: &ScenarioSpec) -> TopicChurn {
         }
     });
     churn
-}
-
-/// Whether a fault kind can take a node out of service (used by reports to draw bands).
-pub fn silences_nodes(kind: FaultKind) -> bool {
-    !matches!(kind, FaultKind::SlowLink | FaultKind::DiskSlow) && !kind.targets_object_store()
 }

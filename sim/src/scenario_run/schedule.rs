@@ -7,6 +7,7 @@ use std::time::Duration;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
+use crate::faults::Draw;
 use crate::scenario_file::{FaultAction, FaultKind, RandomFaultSpec, ScenarioSpec, Target};
 use crate::world::{Role, Topology};
 
@@ -27,6 +28,9 @@ pub struct ScheduledFault {
 /// so for this long no fault may take down a copy in another zone. Twice the expected time,
 /// so that a slow audit round still leaves two healthy copies.
 const CORRUPTION_BUDGET_WINDOW: Duration = Duration::from_secs(90);
+
+/// The shortest bounce (`bounce_probability`).
+const BOUNCE_MIN: Duration = Duration::from_millis(500);
 
 /// How much of the world a fault takes out, for the budget, and for how long.
 #[derive(Debug, Clone, Default)]
@@ -72,7 +76,6 @@ fn draw_random_faults(
     topology: &Topology,
     random: &mut impl Rng,
 ) -> Vec<ScheduledFault> {
-    const ATTEMPTS_PER_FAULT_MAX: usize = 10;
     let mut drawn: Vec<(ScheduledFault, Footprint)> = Vec::new();
     let mut at = Duration::ZERO;
     loop {
@@ -82,110 +85,93 @@ fn draw_random_faults(
         if at >= safety {
             break;
         }
-        for _ in 0..ATTEMPTS_PER_FAULT_MAX {
-            let kind = *spec.kinds.choose(random).expect("validated non-empty");
-            let drawn_lasting = random.gen_range(spec.duration_min..=spec.duration_max);
-            let action = random_action(kind, spec, topology, random);
-            // An instantaneous fault has nothing to heal; its damage lasts until repaired.
-            let (lasting, footprint_lasting) = if kind.is_instantaneous() {
-                (None, CORRUPTION_BUDGET_WINDOW)
-            } else {
-                (Some(drawn_lasting), drawn_lasting)
+        if let Some(fault) = draw_fault_at(at, spec, topology, &drawn, random) {
+            drawn.push(fault);
+        }
+    }
+    // Recovery is when a system is most fragile (a restarted follower truncating, a new
+    // leader not yet caught up, a second failover before the first settled): some faults
+    // strike just after another heals. Drawn after the Poisson arrivals, so that a scenario
+    // without them keeps its schedule.
+    // A follow-up is followed in turn with the same probability (a cascade of recoveries).
+    if spec.after_heal_probability > 0.0 {
+        let mut next = 0;
+        while next < drawn.len() {
+            let (fault, _) = &drawn[next];
+            next += 1;
+            let Some(heal) = fault.lasting.map(|lasting| fault.at + lasting) else {
+                continue;
             };
-            let footprint = footprint(&action, topology, footprint_lasting);
-            let candidate = ScheduledFault {
-                at,
-                lasting,
-                action,
-                drawn: true,
-            };
-            if within_budget(&candidate, &footprint, &drawn, spec) {
-                drawn.push((candidate, footprint));
-                break;
+            if !random.gen_bool(spec.after_heal_probability) {
+                continue;
+            }
+            let at = heal + random.gen_range(Duration::ZERO..=spec.after_heal_within);
+            if at >= safety {
+                continue;
+            }
+            if let Some(fault) = draw_fault_at(at, spec, topology, &drawn, random) {
+                drawn.push(fault);
             }
         }
     }
     drawn.into_iter().map(|(fault, _)| fault).collect()
 }
 
+/// One fault starting `at`, within the budget left by `drawn`; `None` when no attempt fits.
+fn draw_fault_at(
+    at: Duration,
+    spec: &RandomFaultSpec,
+    topology: &Topology,
+    drawn: &[(ScheduledFault, Footprint)],
+    random: &mut impl Rng,
+) -> Option<(ScheduledFault, Footprint)> {
+    const ATTEMPTS_PER_FAULT_MAX: usize = 10;
+    for _ in 0..ATTEMPTS_PER_FAULT_MAX {
+        let kind = *spec.kinds.choose(random).expect("validated non-empty");
+        let mut drawn_lasting = random.gen_range(spec.duration_min..=spec.duration_max);
+        // A bounce: the node is back before its session expires, still registered and still
+        // in every ISR it was in, which a longer fault never leaves it.
+        if spec.bounce_probability > 0.0 && random.gen_bool(spec.bounce_probability) {
+            drawn_lasting = random.gen_range(BOUNCE_MIN..=spec.bounce_max.max(BOUNCE_MIN));
+        }
+        let action = random_action(kind, spec, topology, random);
+        // An instantaneous fault has nothing to heal; its damage lasts until repaired.
+        let (lasting, footprint_lasting) = if kind.is_instantaneous() {
+            (None, CORRUPTION_BUDGET_WINDOW)
+        } else {
+            (Some(drawn_lasting), drawn_lasting)
+        };
+        let footprint = footprint(&action, topology, footprint_lasting);
+        let candidate = ScheduledFault {
+            at,
+            lasting,
+            action,
+            drawn: true,
+        };
+        if within_budget(&candidate, &footprint, drawn, spec) {
+            return Some((candidate, footprint));
+        }
+    }
+    None
+}
+
+/// The kind draws its target and parameters from the seed.
 fn random_action(
     kind: FaultKind,
     spec: &RandomFaultSpec,
     topology: &Topology,
     random: &mut impl Rng,
 ) -> FaultAction {
-    let nodes = topology.nodes();
-    let servers: Vec<&str> = nodes
-        .iter()
-        .filter(|plan| plan.role != Role::Client)
-        .map(|plan| plan.name.as_str())
-        .collect();
-    let brokers: Vec<&str> = nodes
-        .iter()
-        .filter(|plan| matches!(plan.role, Role::Broker(_)))
-        .map(|plan| plan.name.as_str())
-        .collect();
-    let pick = |names: &[&str], random: &mut dyn rand::RngCore| {
-        Target::Node(names[random.gen_range(0..names.len())].to_string())
-    };
-    let mut one_way = false;
-    let (target, to) = match kind {
-        FaultKind::LoseZone | FaultKind::IsolateZone => {
-            let zone = &topology.zones[random.gen_range(0..topology.zones.len())];
-            (Target::Zone(zone.clone()), None)
-        }
-        // A controller ignores a shutdown request the way it ignores any signal: only brokers
-        // have a controlled shutdown. Only a broker's disk may be lost: a controller's Raft
-        // log and vote must survive.
-        FaultKind::Shutdown | FaultKind::LoseDisk => (pick(&brokers, random), None),
-        // A bit flip strikes a broker's copy of a partition it follows; the budget keeps the
-        // other two copies up until it is repaired. The trims are never drawn (validate.rs).
-        FaultKind::FlipBit | FaultKind::TrimLogPrefix | FaultKind::TrimFollowerLogPrefix => {
-            (pick(&brokers, random), None)
-        }
-        // Half the time a broker loses its external network (clients cannot reach it, the
-        // cluster still can: what the detector must demote); otherwise a one-way cut between
-        // two servers (a broker or controller hears another but is not heard back).
-        FaultKind::Partition => {
-            if random.gen_bool(0.5) {
-                (pick(&brokers, random), Some(Target::Clients))
-            } else {
-                one_way = true;
-                let from = pick(&servers, random);
-                let mut to = pick(&servers, random);
-                while to == from {
-                    to = pick(&servers, random);
-                }
-                (from, Some(to))
-            }
-        }
-        // The store's faults have one target; `corrupt-object` is never drawn (see validate.rs).
-        FaultKind::ObjectStoreOutage
-        | FaultKind::ObjectStoreSlowdown
-        | FaultKind::ObjectStoreLatency
-        | FaultKind::CorruptObject => (Target::ObjectStore, None),
-        FaultKind::SlowLink => {
-            let from = pick(&servers, random);
-            let mut to = pick(&servers, random);
-            while to == from {
-                to = pick(&servers, random);
-            }
-            (from, Some(to))
-        }
-        _ => (pick(&servers, random), None),
-    };
+    let drawn = kind.module().draw(&mut Draw {
+        topology,
+        params: &spec.params,
+        random,
+    });
     FaultAction {
         kind,
-        target,
-        to,
-        one_way,
-        delay: spec.slow_link_delay,
-        latency_multiplier: if kind == FaultKind::ObjectStoreLatency {
-            spec.object_store_latency_multiplier
-        } else {
-            spec.disk_latency_multiplier
-        },
-        error_rate: spec.object_store_error_rate,
+        target: drawn.target,
+        to: drawn.to,
+        params: drawn.params,
     }
 }
 
@@ -211,15 +197,7 @@ fn footprint(action: &FaultAction, topology: &Topology, lasting: Duration) -> Fo
         }
         Target::Node(name) => {
             footprint.zones.extend(zone_of(name));
-            // A broker cut off from the clients only, or a one-way cut, keeps every copy it
-            // holds up to date: the cluster still reaches it.
-            let keeps_copies = match action.kind {
-                FaultKind::SlowLink | FaultKind::DiskSlow => true,
-                FaultKind::Partition => action.one_way || action.to == Some(Target::Clients),
-                _ => false,
-            };
-            let takes_node_down = !keeps_copies;
-            if takes_node_down {
+            if !action.kind.module().keeps_copies(action) {
                 footprint.nodes_down.insert(name.clone());
             }
         }
@@ -295,10 +273,10 @@ mod tests {
         let schedule = build_schedule(&spec, &topology, &mut ChaCha8Rng::seed_from_u64(7));
         let (mut to_clients, mut one_way) = (0, 0);
         for fault in &schedule {
-            assert_eq!(fault.action.kind, FaultKind::Partition);
+            assert!(fault.action.kind.is("partition"));
             match &fault.action.to {
                 Some(Target::Clients) => {
-                    assert!(!fault.action.one_way);
+                    assert!(!fault.action.params.flag("one_way"));
                     let Target::Node(name) = &fault.action.target else {
                         panic!("{fault:?}")
                     };
@@ -306,7 +284,7 @@ mod tests {
                     to_clients += 1;
                 }
                 Some(Target::Node(to)) => {
-                    assert!(fault.action.one_way, "{fault:?}");
+                    assert!(fault.action.params.flag("one_way"), "{fault:?}");
                     assert_ne!(Some(&fault.action.target), fault.action.to.as_ref());
                     assert!(!to.starts_with("client"), "{fault:?}");
                     one_way += 1;
@@ -330,7 +308,7 @@ mod tests {
         let mut flips_checked = 0;
         for seed in 0..20 {
             let schedule = build_schedule(&spec, &topology, &mut ChaCha8Rng::seed_from_u64(seed));
-            for flip in schedule.iter().filter(|f| f.action.kind == FaultKind::FlipBit) {
+            for flip in schedule.iter().filter(|f| f.action.kind.is("flip-bit")) {
                 assert_eq!(flip.lasting, None, "{flip:?}");
                 let flip_zone = zone_of(&topology, &flip.action.target);
                 for other in schedule
@@ -347,5 +325,110 @@ mod tests {
             }
         }
         assert!(flips_checked > 20, "only {flips_checked} flips drawn");
+    }
+
+    fn spec_with(kinds: &str, extra: &str) -> ScenarioSpec {
+        let text = format!(
+            "name = \"draws\"\ndescription = \"d\"\n[run]\nsafety = \"30m\"\nliveness = \"30s\"\n\
+             [random_faults]\nkinds = {kinds}\nmean_interval = \"10s\"\nduration_min = \"5s\"\n\
+             duration_max = \"30s\"\n{extra}"
+        );
+        parse(Path::new("scenarios/draws.toml"), &text).expect("valid")
+    }
+
+    /// The recovery and bounce keys at zero draw exactly the schedule drawn without them.
+    #[test]
+    fn recovery_keys_at_zero_keep_the_schedule() {
+        let topology = Topology::default();
+        let plain = spec_with("[\"kill\", \"partition\"]", "");
+        let zero = spec_with(
+            "[\"kill\", \"partition\"]",
+            "after_heal_probability = 0\nbounce_probability = 0.0\n",
+        );
+        for seed in 0..5 {
+            assert_eq!(
+                build_schedule(&plain, &topology, &mut ChaCha8Rng::seed_from_u64(seed)),
+                build_schedule(&zero, &topology, &mut ChaCha8Rng::seed_from_u64(seed))
+            );
+        }
+    }
+
+    /// With `after_heal_probability = 1` a fault starts within `after_heal_within` of most heals
+    /// (all but those the budget or the end of the safety phase refuse).
+    #[test]
+    fn faults_strike_just_after_heals_when_asked() {
+        let topology = Topology::default();
+        let spec = spec_with(
+            "[\"kill\", \"isolate\", \"slow-link\"]",
+            "after_heal_probability = 1\nafter_heal_within = \"1s\"\n",
+        );
+        let schedule = build_schedule(&spec, &topology, &mut ChaCha8Rng::seed_from_u64(3));
+        let heals: Vec<Duration> = schedule
+            .iter()
+            .filter_map(|fault| fault.lasting.map(|lasting| fault.at + lasting))
+            .filter(|heal| *heal < Duration::from_secs(1790))
+            .collect();
+        let followed = heals
+            .iter()
+            .filter(|heal| {
+                schedule
+                    .iter()
+                    .any(|fault| fault.at >= **heal && fault.at <= **heal + Duration::from_secs(1))
+            })
+            .count();
+        assert!(
+            followed * 10 >= heals.len() * 7,
+            "{followed} of {} heals followed within 1 s",
+            heals.len()
+        );
+    }
+
+    /// Bounces last from 0.5 s to `bounce_max`; the rest as the table says.
+    #[test]
+    fn bounces_are_short_and_the_rest_keep_their_range() {
+        let topology = Topology::default();
+        let spec = spec_with("[\"kill\"]", "bounce_probability = 0.5\nbounce_max = \"4s\"\n");
+        let schedule = build_schedule(&spec, &topology, &mut ChaCha8Rng::seed_from_u64(11));
+        let lastings: Vec<Duration> = schedule.iter().filter_map(|fault| fault.lasting).collect();
+        let bounces = lastings
+            .iter()
+            .filter(|lasting| **lasting < Duration::from_secs(5))
+            .count();
+        assert!(lastings
+            .iter()
+            .all(|lasting| *lasting >= BOUNCE_MIN && *lasting <= Duration::from_secs(30)));
+        assert!(lastings
+            .iter()
+            .all(|lasting| *lasting <= Duration::from_secs(4) || *lasting >= Duration::from_secs(5)));
+        assert!(
+            bounces * 4 >= lastings.len() && bounces * 4 <= lastings.len() * 3,
+            "{bounces} bounces of {}",
+            lastings.len()
+        );
+    }
+
+    /// A drawn `crash-controllers` crashes every controller and costs no budget: it may
+    /// overlap a zone fault.
+    #[test]
+    fn a_drawn_crash_of_the_controllers_takes_them_all_and_no_budget() {
+        let topology = Topology::default();
+        let spec = spec_with("[\"crash-controllers\", \"lose-zone\"]", "");
+        let schedule = build_schedule(&spec, &topology, &mut ChaCha8Rng::seed_from_u64(5));
+        let crashes: Vec<&ScheduledFault> = schedule
+            .iter()
+            .filter(|fault| fault.action.kind.is("crash-controllers"))
+            .collect();
+        assert!(!crashes.is_empty());
+        assert!(crashes
+            .iter()
+            .all(|fault| fault.action.target == Target::Controllers));
+        let overlaps_a_zone_fault = crashes.iter().any(|crash| {
+            schedule.iter().any(|other| {
+                other.action.kind.is("lose-zone")
+                    && other.at < crash.at + crash.lasting.unwrap_or_default()
+                    && crash.at < other.at + other.lasting.unwrap_or_default()
+            })
+        });
+        assert!(overlaps_a_zone_fault, "{schedule:#?}");
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use korasim_core::observe::Event;
 
 use super::inject::FiredFault;
-use crate::scenario_file::{ExpectSpec, FaultKind};
+use crate::scenario_file::ExpectSpec;
 use crate::trace::{TraceEntry, TraceKind};
 
 /// Local bytes at the peak of an outage must exceed those at its start by this factor for
@@ -29,9 +29,7 @@ pub fn judge(
 ) -> Vec<String> {
     let store_faults: Vec<(&FiredFault, Duration)> = fired
         .iter()
-        .filter(|fault| {
-            fault.action.kind.targets_object_store() && fault.action.kind != FaultKind::CorruptObject
-        })
+        .filter(|fault| fault.action.kind.targets_object_store() && !fault.action.kind.is_instantaneous())
         .map(|fault| (fault, fault.heal_at.unwrap_or(safety_ended)))
         .collect();
     let label = |fault: &FiredFault| format!("{} at {:.3}s", fault.action.kind, fault.at.as_secs_f64());
@@ -51,7 +49,7 @@ pub fn judge(
     if expect.local_bytes_rise_and_fall {
         for (fault, healed_at) in store_faults
             .iter()
-            .filter(|(fault, _)| fault.action.kind == FaultKind::ObjectStoreOutage)
+            .filter(|(fault, _)| fault.action.kind.is("object-store-outage"))
         {
             failures.extend(local_bytes_rose_and_fell(
                 trace,
