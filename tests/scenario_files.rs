@@ -698,7 +698,7 @@ fn to_on_a_fault_with_one_end() {
     );
 }
 
-/// The error points at the misplaced `delay` value.
+/// The error points at the misplaced `delay` key.
 #[test]
 fn delay_on_a_fault_that_is_not_a_slow_link() {
     let error = rejected(&lines(&[
@@ -2138,4 +2138,124 @@ fn a_detector_table_is_read_with_its_defaults() {
     assert_eq!(detector.slow_rounds, 5);
     assert_eq!(detector.no_progress_rounds, 3);
     assert_eq!(spec.expect.mitigations_max, Some(0));
+}
+
+/// The kinds added as modules behind `FaultKindModule` read their keys and targets like the
+/// others: `crash-controllers` aims at every controller unless told otherwise and refuses a
+/// broker; `disk-errors` refuses a controller and reads its own `error_rate`; `pause` takes any
+/// node and no key of its own.
+#[test]
+fn crash_controllers_pause_and_disk_errors_parse_strictly() {
+    let header = [
+        r#"name = "bad""#,
+        r#"description = "the new kinds""#,
+        r#"[run]"#,
+        r#"safety = "60s""#,
+        r#"liveness = "30s""#,
+        r#""#,
+    ];
+    let with = |faults: &[&str]| {
+        let mut text: Vec<&str> = header.to_vec();
+        text.extend_from_slice(faults);
+        lines(&text)
+    };
+    let spec = parse(
+        Path::new(BAD_FILE),
+        &with(&[
+            r#"[[faults]]"#,
+            r#"at = "10s""#,
+            r#"for = "3s""#,
+            r#"kind = "crash-controllers""#,
+            r#"[[faults]]"#,
+            r#"at = "20s""#,
+            r#"for = "3s""#,
+            r#"kind = "disk-errors""#,
+            r#"target = "broker-2""#,
+            r#"error_rate = 0.5"#,
+            r#"[[faults]]"#,
+            r#"at = "30s""#,
+            r#"for = "3s""#,
+            r#"kind = "pause""#,
+            r#"target = "controller-1""#,
+        ]),
+    )
+    .expect("valid");
+    assert_eq!(spec.faults[0].action.target, Target::Controllers);
+    assert_eq!(spec.faults[1].action.params.number("error_rate"), 0.5);
+    assert!(spec.faults[2].action.kind.is("pause"));
+
+    let error = rejected(&with(&[
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "crash-controllers""#,
+        /* 10 */ r#"target = "broker-1""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(10),
+            message: &["fault `crash-controllers` needs controllers, got `broker-1`"],
+            hint: Some("use `kill` for a broker"),
+        },
+    );
+    let error = rejected(&with(&[
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "disk-errors""#,
+        /* 10 */ r#"target = "controller-2""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(10),
+            message: &["fault `disk-errors` needs a broker, got `controller-2`"],
+            hint: Some("Raft log"),
+        },
+    );
+    let error = rejected(&with(&[
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "pause""#,
+        /* 10 */ r#"target = "broker-1""#,
+        /* 11 */ r#"error_rate = 0.5"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 11,
+            column: Some(1),
+            message: &["`error_rate` does not apply to fault `pause`"],
+            hint: Some("`object-store-slowdown` and `disk-errors`"),
+        },
+    );
+}
+
+/// A key that no fault kind reads, in `[random_faults]`, is an error at the key with the
+/// closest known key as a hint.
+#[test]
+fn unknown_random_faults_key_names_the_closest() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a typo""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#"[random_faults]"#,
+        /*  7 */ r#"kinds = ["kill"]"#,
+        /*  8 */ r#"mean_interval = "10s""#,
+        /*  9 */ r#"duration_min = "1s""#,
+        /* 10 */ r#"duration_max = "5s""#,
+        /* 11 */ r#"slow_link_dealy = "1s""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 11,
+            column: Some(1),
+            message: &["unknown field `slow_link_dealy`"],
+            hint: Some("did you mean `slow_link_delay`?"),
+        },
+    );
 }

@@ -206,6 +206,14 @@ fn band_opening(fault: &FaultEvent) -> Option<(String, String, String)> {
             (format!("disk {node}"), format!("disk {fault}"), node.clone())
         }
         FaultEvent::DiskLost { node } => (format!("node {node}"), "disk lost".to_string(), node.clone()),
+        FaultEvent::FaultBegan { kind, node, detail } => {
+            let label = if detail.is_empty() {
+                kind.clone()
+            } else {
+                format!("{kind} {detail}")
+            };
+            (format!("{kind} {node}"), label, node.clone())
+        }
         FaultEvent::ObjectStoreOutage => (
             OBJECT_STORE_OUTAGE.to_string(),
             "store outage".to_string(),
@@ -250,6 +258,7 @@ fn band_closing(fault: &FaultEvent) -> Option<Vec<String>> {
             extra_delay_ms: 0,
         } => vec![format!("link {from} {to}")],
         FaultEvent::DiskHealed { node } => vec![format!("disk {node}")],
+        FaultEvent::FaultEnded { kind, node } => vec![format!("{kind} {node}")],
         FaultEvent::NetworkHealed => return None,
         FaultEvent::ObjectStoreOutageEnded => vec![OBJECT_STORE_OUTAGE.to_string()],
         FaultEvent::ObjectStoreSlowDownEnded { error_rate } => {

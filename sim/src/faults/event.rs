@@ -105,4 +105,16 @@ pub enum FaultEvent {
     ProcessRestartedBySupervisor {
         node: String,
     },
+    /// A fault of a kind that records itself by name (`pause`, `disk-errors`: kinds added
+    /// since the variants above) began on `node`; the report draws it as a band labelled
+    /// `kind` and `detail` until the `FaultEnded` of the same kind and node.
+    FaultBegan {
+        kind: String,
+        node: String,
+        detail: String,
+    },
+    FaultEnded {
+        kind: String,
+        node: String,
+    },
 }

@@ -240,9 +240,12 @@ pub struct Held {
     pub disks: Vec<String>,
 }
 
+/// What healing does: undo the fault on the world, sparing what `Held` still holds.
+type HealFn = dyn Fn(&World, &Held) + Send + Sync;
+
 /// How a fault that fired is healed.
 #[derive(Clone)]
-pub struct Heal(Arc<dyn Fn(&World, &Held) + Send + Sync>);
+pub struct Heal(Arc<HealFn>);
 
 impl Heal {
     pub fn new(heal: impl Fn(&World, &Held) + Send + Sync + 'static) -> Heal {

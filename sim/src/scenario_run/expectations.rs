@@ -137,10 +137,12 @@ impl Judgement<'_> {
         if !fired.took_active_controller || excused_by_heal {
             return None;
         }
+        // After a quorum loss the old controller itself may win again, in a later term.
+        let quorum_lost = self.quorum_back_at(fired).is_some();
         let took_over = trace.iter().any(|entry| {
             entry.at >= fired.at
                 && entry.at <= start + within
-                && entry.node != old
+                && (quorum_lost || entry.node != old)
                 && matches!(entry.kind, TraceKind::Node(Event::ControllerActivated { term }) if term > old_term)
         });
         (!took_over).then(|| {
@@ -596,6 +598,13 @@ mod tests {
         assert!(judgement
             .controller_takeover(&fired[0], &[activated(35)])
             .is_none());
+        // The crashed active controller itself may win again, in a later term.
+        let same_again = crate::checkers::test_support::entry(
+            "controller-1",
+            36_000,
+            Event::ControllerActivated { term: 4 },
+        );
+        assert!(judgement.controller_takeover(&fired[0], &[same_again]).is_none());
         let late = judgement.controller_takeover(&fired[0], &[activated(45)]);
         assert!(
             late.as_deref()

@@ -299,8 +299,25 @@ impl World {
         lock(&self.state.trace).push("scenario", TraceKind::Scenario(text.into()));
     }
 
-    fn fault(&self, fault: FaultEvent) {
+    /// Records a fault in the trace (a fault kind that acts through a device records its
+    /// own begin and end).
+    pub fn fault(&self, fault: FaultEvent) {
         lock(&self.state.trace).push("world", TraceKind::Fault(fault));
+    }
+
+    /// Stops running a node's tasks (a SIGSTOP, a long GC pause): its sockets stay, messages
+    /// to it wait, its timers fire late. `false` if it is down.
+    pub fn pause(&self, name: &str) -> bool {
+        if self.is_down(name) {
+            return false;
+        }
+        self.state.handle.pause(self.node(name).handle.id());
+        true
+    }
+
+    /// Runs a paused node's tasks again (a restart already did).
+    pub fn resume(&self, name: &str) {
+        self.state.handle.resume(self.node(name).handle.id());
     }
 
     /// A random number from the world's own seeded generator (for fault choices).

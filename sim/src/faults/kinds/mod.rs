@@ -4,6 +4,7 @@
 
 mod corrupt_object;
 mod crash_controllers;
+mod disk_errors;
 mod disk_slow;
 mod disk_stall;
 mod flip_bit;
@@ -16,6 +17,7 @@ mod object_store_latency;
 mod object_store_outage;
 mod object_store_slowdown;
 mod partition;
+mod pause;
 mod shutdown;
 mod slow_link;
 mod trim_log_prefix;
@@ -41,4 +43,6 @@ pub static KINDS: &[&dyn FaultKindModule] = &[
     &trim_log_prefix::LEADER,
     &trim_log_prefix::FOLLOWER,
     &crash_controllers::CrashControllers,
+    &pause::Pause,
+    &disk_errors::DiskErrors,
 ];

@@ -1,0 +1,56 @@
+//! `pause`: the node's process stops (a SIGSTOP, a stop-the-world GC pause, a frozen VM) and
+//! resumes when the fault ends. Unlike `kill` it loses nothing and keeps its sockets: messages
+//! to it wait, and when it wakes its timers fire late and it acts on what it believed before
+//! (a leader that was fenced meanwhile, a lease that expired). It counts as down for the
+//! budget and silences the node.
+
+use crate::faults::{Draw, Drawn, Effect, FaultEvent, FaultKindModule, Heal, Resolved, Shape, TargetForm};
+use crate::scenario_file::FaultAction;
+use crate::world::World;
+
+pub struct Pause;
+
+impl FaultKindModule for Pause {
+    fn name(&self) -> &'static str {
+        "pause"
+    }
+
+    fn shape(&self) -> Shape {
+        Shape::lasting(TargetForm::Node)
+    }
+
+    fn draw(&self, draw: &mut Draw<'_>) -> Drawn {
+        Drawn::at(draw.server())
+    }
+
+    fn fire(&self, world: &World, _action: &FaultAction, resolved: &Resolved) -> Effect {
+        let paused: Vec<String> = resolved
+            .targets
+            .iter()
+            .filter(|name| world.pause(name))
+            .cloned()
+            .collect();
+        for name in &paused {
+            world.fault(FaultEvent::FaultBegan {
+                kind: self.name().to_string(),
+                node: name.clone(),
+                detail: String::new(),
+            });
+        }
+        let resumed = paused.clone();
+        Effect {
+            silenced: paused.clone(),
+            found_no_target: paused.is_empty(),
+            heal: Some(Heal::new(move |world, _| {
+                for name in &resumed {
+                    world.resume(name);
+                    world.fault(FaultEvent::FaultEnded {
+                        kind: "pause".to_string(),
+                        node: name.clone(),
+                    });
+                }
+            })),
+            ..Effect::default()
+        }
+    }
+}
