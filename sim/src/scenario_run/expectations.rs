@@ -137,13 +137,19 @@ impl Judgement<'_> {
         if !fired.took_active_controller || excused_by_heal {
             return None;
         }
-        // After a quorum loss the old controller itself may win again, in a later term.
+        // After a quorum loss the old controller itself may come back active: in a later term,
+        // or in its own term (openraft resumes a leadership whose vote it synced).
         let quorum_lost = self.quorum_back_at(fired).is_some();
         let took_over = trace.iter().any(|entry| {
-            entry.at >= fired.at
-                && entry.at <= start + within
-                && (quorum_lost || entry.node != old)
-                && matches!(entry.kind, TraceKind::Node(Event::ControllerActivated { term }) if term > old_term)
+            let TraceKind::Node(Event::ControllerActivated { term }) = entry.kind else {
+                return false;
+            };
+            let counts = if quorum_lost {
+                term > old_term || (term == old_term && entry.node == old)
+            } else {
+                term > old_term && entry.node != old
+            };
+            entry.at >= fired.at && entry.at <= start + within && counts
         });
         (!took_over).then(|| {
             format!(
@@ -605,6 +611,22 @@ mod tests {
             Event::ControllerActivated { term: 4 },
         );
         assert!(judgement.controller_takeover(&fired[0], &[same_again]).is_none());
+        // ... or resume its leadership in its own term; another controller in that term does
+        // not count (single-active-controller judges that).
+        let resumed = crate::checkers::test_support::entry(
+            "controller-1",
+            36_000,
+            Event::ControllerActivated { term: 3 },
+        );
+        assert!(judgement.controller_takeover(&fired[0], &[resumed]).is_none());
+        let other_same_term = crate::checkers::test_support::entry(
+            "controller-2",
+            36_000,
+            Event::ControllerActivated { term: 3 },
+        );
+        assert!(judgement
+            .controller_takeover(&fired[0], &[other_same_term])
+            .is_some());
         let late = judgement.controller_takeover(&fired[0], &[activated(45)]);
         assert!(
             late.as_deref()
