@@ -1141,6 +1141,34 @@ fn zero_fault_budget() {
 }
 
 #[test]
+fn fewer_zones_touched_than_zones_losing_copies_is_refused_at_the_key() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "a second zone may lose copies but not be touched""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[random_faults]"#,
+        /*  8 */ r#"kinds = ["kill", "pause"]"#,
+        /*  9 */ r#"mean_interval = "10s""#,
+        /* 10 */ r#"duration_min = "1s""#,
+        /* 11 */ r#"duration_max = "5s""#,
+        /* 12 */ r#"zones_affected_max = 2"#,
+        /* 13 */ r#"zones_touched_max = 1"#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 13,
+            column: Some(21),
+            message: &["zones_touched_max (1) must be at least zones_affected_max (2)"],
+            hint: Some("also a zone a fault touches"),
+        },
+    );
+}
+
+#[test]
 fn a_fixed_fault_on_a_node_a_small_swarm_does_not_have() {
     let error = rejected(&lines(&[
         /*  1 */ r#"name = "bad""#,

@@ -152,11 +152,14 @@ pub struct RawRandomFaults {
     pub after_heal_within: Option<Spanned<DurationValue>>,
     pub bounce_probability: Option<Spanned<f64>>,
     pub bounce_max: Option<Spanned<DurationValue>>,
+    pub zones_touched_max: Option<Spanned<usize>>,
+    pub overlap_probability: Option<Spanned<f64>>,
+    pub overlap_within: Option<Spanned<DurationValue>>,
     pub extra: Vec<ExtraKey>,
 }
 
 /// The keys of `[random_faults]` itself; any other key is a kind's.
-pub const RANDOM_FAULTS_KEYS: [&str; 10] = [
+pub const RANDOM_FAULTS_KEYS: [&str; 13] = [
     "kinds",
     "mean_interval",
     "duration_min",
@@ -167,6 +170,9 @@ pub const RANDOM_FAULTS_KEYS: [&str; 10] = [
     "after_heal_within",
     "bounce_probability",
     "bounce_max",
+    "zones_touched_max",
+    "overlap_probability",
+    "overlap_within",
 ];
 
 impl<'de> Deserialize<'de> for RawRandomFaults {
@@ -185,6 +191,7 @@ impl<'de> Deserialize<'de> for RawRandomFaults {
                 let (mut zones_affected_max, mut nodes_down_max) = (None, None);
                 let (mut after_heal_probability, mut after_heal_within) = (None, None);
                 let (mut bounce_probability, mut bounce_max) = (None, None);
+                let (mut zones_touched_max, mut overlap_probability, mut overlap_within) = (None, None, None);
                 let mut extra = Vec::new();
                 while let Some(key) = map.next_key::<Spanned<String>>()? {
                     match key.get_ref().as_str() {
@@ -198,6 +205,9 @@ impl<'de> Deserialize<'de> for RawRandomFaults {
                         "after_heal_within" => after_heal_within = Some(map.next_value()?),
                         "bounce_probability" => bounce_probability = Some(map.next_value()?),
                         "bounce_max" => bounce_max = Some(map.next_value()?),
+                        "zones_touched_max" => zones_touched_max = Some(map.next_value()?),
+                        "overlap_probability" => overlap_probability = Some(map.next_value()?),
+                        "overlap_within" => overlap_within = Some(map.next_value()?),
                         _ => extra.push(extra_key(key, map.next_value()?)),
                     }
                 }
@@ -212,6 +222,9 @@ impl<'de> Deserialize<'de> for RawRandomFaults {
                     after_heal_within,
                     bounce_probability,
                     bounce_max,
+                    zones_touched_max,
+                    overlap_probability,
+                    overlap_within,
                     extra,
                 })
             }

@@ -152,6 +152,10 @@ pub struct RandomFaultSpec {
     /// instead of `duration_min` to `duration_max` (0: none).
     pub bounce_probability: f64,
     pub bounce_max: Duration,
+    /// The share of drawn faults during which another fault strikes, within
+    /// `overlap_within` of its start (0: none).
+    pub overlap_probability: f64,
+    pub overlap_within: Duration,
     /// The kinds' drawn parameters (`slow_link_delay`, `disk_latency_multiplier`, ...).
     pub params: ParamValues,
 }
@@ -164,6 +168,10 @@ pub struct FaultBudget {
     pub zones_affected_max: usize,
     /// How many nodes may be down or cut off at once.
     pub nodes_down_max: usize,
+    /// How many zones any fault may touch at once, counting the faults that keep every copy
+    /// up to date (a slow link or disk, a pause); at least `zones_affected_max`, which then
+    /// counts only the zones where a fault takes copies down.
+    pub zones_touched_max: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -617,6 +617,20 @@ impl Validator<'_> {
         };
         let zones_affected_max = at_least_one(&raw.zones_affected_max, "zones_affected_max", 1)?;
         let nodes_down_max = at_least_one(&raw.nodes_down_max, "nodes_down_max", 2)?;
+        let zones_touched_max =
+            at_least_one(&raw.zones_touched_max, "zones_touched_max", zones_affected_max)?;
+        if let Some(touched) = raw
+            .zones_touched_max
+            .as_ref()
+            .filter(|_| zones_touched_max < zones_affected_max)
+        {
+            return Err(self
+                .error(
+                    touched.span(),
+                    format!("zones_touched_max ({zones_touched_max}) must be at least zones_affected_max ({zones_affected_max})"),
+                )
+                .with_hint("every zone where a fault takes copies down is also a zone a fault touches"));
+        }
         let probability = |value: &Option<Spanned<f64>>, key: &str, hint: &str| {
             self.number(
                 value,
@@ -631,6 +645,19 @@ impl Validator<'_> {
             &raw.after_heal_probability,
             "after_heal_probability",
             "0.5 follows half the healed faults with another within after_heal_within",
+        )?;
+        let overlap_probability = probability(
+            &raw.overlap_probability,
+            "overlap_probability",
+            "0.3 has three faults in ten joined by another while they last",
+        )?;
+        let overlap_within = self.duration(
+            &raw.overlap_within,
+            "overlap_within",
+            Duration::from_secs(10),
+            |within| !within.is_zero(),
+            "longer than zero",
+            "e.g. \"10s\": the second fault strikes while the cluster reacts to the first (a session timeout, an election)",
         )?;
         let bounce_probability = probability(
             &raw.bounce_probability,
@@ -667,11 +694,14 @@ impl Validator<'_> {
             budget: FaultBudget {
                 zones_affected_max,
                 nodes_down_max,
+                zones_touched_max,
             },
             after_heal_probability,
             after_heal_within,
             bounce_probability,
             bounce_max,
+            overlap_probability,
+            overlap_within,
             params,
         })
     }

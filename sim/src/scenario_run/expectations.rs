@@ -100,46 +100,64 @@ impl Judgement<'_> {
         failures
     }
 
-    /// Whether `fired` took down or cut off a majority of the controllers: no controller can
-    /// be active until it heals.
-    fn took_the_quorum(&self, fired: &FiredFault) -> bool {
-        let controllers = fired
-            .silenced
-            .iter()
-            .filter(|node| node.starts_with("controller-"))
-            .count();
-        self.controller_count > 0 && controllers > self.controller_count / 2
-    }
-
-    /// When a fault that took the quorum while `fired` was active heals, if one did: until
-    /// then nothing can fence, elect or take over.
+    /// When the quorum came back, if faults active together (one of them or several, a crash
+    /// here and a pause there) held a majority of the controllers down while `fired` was
+    /// active: until then nothing can fence, elect or take over.
     fn quorum_back_at(&self, fired: &FiredFault) -> Option<Duration> {
+        if self.controller_count == 0 {
+            return None;
+        }
         let fired_until = self.healed_at(fired);
-        self.fired
+        let mut moments: Vec<Duration> = self
+            .fired
             .iter()
-            .filter(|other| self.took_the_quorum(other))
-            .filter(|other| other.at <= fired_until && self.healed_at(other) >= fired.at)
-            .map(|other| self.healed_at(other))
-            .max()
+            .flat_map(|other| [other.at, self.healed_at(other)])
+            .collect();
+        moments.sort();
+        moments.dedup();
+        // Sweep the moments at which the set of silenced controllers changes; a run of
+        // quorum-less spans touching `fired` ends when the quorum is back.
+        let mut back = None;
+        let mut lost_since_touching = false;
+        for span in moments.windows(2) {
+            let (start, end) = (span[0], span[1]);
+            let mut down: Vec<&str> = self
+                .fired
+                .iter()
+                .filter(|other| other.at <= start && self.healed_at(other) > start)
+                .flat_map(silenced_controllers)
+                .collect();
+            down.sort();
+            down.dedup();
+            let lost = down.len() > self.controller_count / 2;
+            if !lost {
+                lost_since_touching = false;
+                continue;
+            }
+            if lost_since_touching || (start <= fired_until && end >= fired.at) {
+                lost_since_touching = true;
+                back = Some(end);
+            }
+        }
+        back
     }
 
     fn controller_takeover(&self, fired: &FiredFault, trace: &[TraceEntry]) -> Option<String> {
         let within = self.expect.active_controller_within?;
         let (old, old_term) = fired.active_controller_before.clone()?;
         // Without a quorum no controller can take over: the deadline runs from its return.
-        let start = self
-            .quorum_back_at(fired)
-            .map_or(fired.at, |back| back.max(fired.at));
+        let quorum_back = self.quorum_back_at(fired);
+        let start = quorum_back.map_or(fired.at, |back| back.max(fired.at));
         // A fault that took only the active controller and healed before the deadline owes
-        // no takeover (the controller may simply come back); one that took the quorum owes
-        // one after it heals.
-        let excused_by_heal = !self.took_the_quorum(fired) && self.healed_at(fired) < start + within;
+        // no takeover (the controller may simply come back); once the quorum was lost (by
+        // this fault alone or with others) one is owed after it returns.
+        let excused_by_heal = quorum_back.is_none() && self.healed_at(fired) < start + within;
         if !fired.took_active_controller || excused_by_heal {
             return None;
         }
         // After a quorum loss the old controller itself may come back active: in a later term,
         // or in its own term (openraft resumes a leadership whose vote it synced).
-        let quorum_lost = self.quorum_back_at(fired).is_some();
+        let quorum_lost = quorum_back.is_some();
         let took_over = trace.iter().any(|entry| {
             let TraceKind::Node(Event::ControllerActivated { term }) = entry.kind else {
                 return false;
@@ -467,6 +485,15 @@ pub fn broker_nodes(plans: &[crate::world::NodePlan]) -> BTreeMap<u32, String> {
         .collect()
 }
 
+/// The controllers a fault took down or cut off.
+fn silenced_controllers(fired: &FiredFault) -> impl Iterator<Item = &str> {
+    fired
+        .silenced
+        .iter()
+        .map(String::as_str)
+        .filter(|node| node.starts_with("controller-"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -643,6 +670,59 @@ mod tests {
         };
         assert!(judgement
             .controller_takeover(&fired[0], &[activated(35)])
+            .is_some());
+    }
+
+    /// Two faults that each take one controller (a crash of the active one from 10 s to 30 s,
+    /// a pause of another from 20 s to 40 s) hold the quorum down together from 20 s to 30 s:
+    /// the takeover is due 10 s after 30 s, not after 10 s.
+    #[test]
+    fn faults_that_take_the_quorum_together_push_the_takeover_back_too() {
+        let expect = expect_takeover_within_10s();
+        let mut crash = controllers_crashed();
+        crash.silenced = vec!["controller-1".to_string()];
+        let mut pause = controllers_crashed();
+        pause.action.kind = crate::faults::FaultKind::named("pause").expect("a registered kind");
+        pause.silenced = vec!["controller-2".to_string()];
+        pause.at = Duration::from_secs(20);
+        pause.heal_at = Some(Duration::from_secs(40));
+        pause.took_active_controller = false;
+        let fired = [crash, pause];
+        let judgement = Judgement {
+            expect: &expect,
+            fired: &fired,
+            session_timeout: Duration::from_secs(9),
+            heartbeat_interval: Duration::from_secs(2),
+            safety_started: Duration::ZERO,
+            safety_ended: Duration::from_secs(60),
+            broker_nodes: nodes(),
+            controller_count: 3,
+        };
+        assert_eq!(judgement.quorum_back_at(&fired[0]), Some(Duration::from_secs(30)));
+        assert_eq!(judgement.quorum_back_at(&fired[1]), Some(Duration::from_secs(30)));
+        let activated = |seconds: u64| {
+            crate::checkers::test_support::entry(
+                "controller-3",
+                seconds * 1000,
+                Event::ControllerActivated { term: 4 },
+            )
+        };
+        assert!(judgement
+            .controller_takeover(&fired[0], &[activated(35)])
+            .is_none());
+        assert!(judgement
+            .controller_takeover(&fired[0], &[activated(45)])
+            .is_some());
+        // Apart, they never hold the quorum down: the usual deadline applies.
+        let mut apart = fired.clone();
+        apart[1].at = Duration::from_secs(31);
+        let judgement = Judgement {
+            fired: &apart,
+            ..judgement
+        };
+        assert_eq!(judgement.quorum_back_at(&apart[0]), None);
+        assert!(judgement
+            .controller_takeover(&apart[0], &[activated(25)])
             .is_some());
     }
 }

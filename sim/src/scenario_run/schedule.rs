@@ -35,7 +35,10 @@ const BOUNCE_MIN: Duration = Duration::from_millis(500);
 /// How much of the world a fault takes out, for the budget, and for how long.
 #[derive(Debug, Clone, Default)]
 struct Footprint {
+    /// Every zone the fault touches.
     zones: BTreeSet<String>,
+    /// The zones where it takes copies down (a subset of `zones`).
+    zones_down: BTreeSet<String>,
     nodes_down: BTreeSet<String>,
     /// How long the footprint lasts from the fault's start: its duration, or for an
     /// instantaneous fault how long its damage lasts.
@@ -106,6 +109,29 @@ fn draw_random_faults(
                 continue;
             }
             let at = heal + random.gen_range(Duration::ZERO..=spec.after_heal_within);
+            if at >= safety {
+                continue;
+            }
+            if let Some(fault) = draw_fault_at(at, spec, topology, &drawn, random) {
+                drawn.push(fault);
+            }
+        }
+    }
+    // A second failure while the cluster still reacts to the first (a session expiring, an
+    // election, a follower truncating to its new leader) is what single faults never reach:
+    // some faults are joined by another while they last, within the budget (in another zone
+    // only if it keeps every copy, when `zones_touched_max` allows a second zone). Drawn
+    // last, so that a scenario without them keeps its schedule.
+    if spec.overlap_probability > 0.0 {
+        let mut next = 0;
+        while next < drawn.len() {
+            let (fault, footprint) = &drawn[next];
+            next += 1;
+            if !random.gen_bool(spec.overlap_probability) {
+                continue;
+            }
+            let within = spec.overlap_within.min(footprint.lasting);
+            let at = fault.at + random.gen_range(Duration::ZERO..=within);
             if at >= safety {
                 continue;
             }
@@ -190,6 +216,7 @@ fn footprint(action: &FaultAction, topology: &Topology, lasting: Duration) -> Fo
     match &action.target {
         Target::Zone(zone) => {
             footprint.zones.insert(zone.clone());
+            footprint.zones_down.insert(zone.clone());
             let in_zone = nodes
                 .iter()
                 .filter(|plan| plan.zone == *zone && plan.role != Role::Client);
@@ -198,6 +225,7 @@ fn footprint(action: &FaultAction, topology: &Topology, lasting: Duration) -> Fo
         Target::Node(name) => {
             footprint.zones.extend(zone_of(name));
             if !action.kind.module().keeps_copies(action) {
+                footprint.zones_down.extend(zone_of(name));
                 footprint.nodes_down.insert(name.clone());
             }
         }
@@ -221,18 +249,22 @@ fn within_budget(
     spec: &RandomFaultSpec,
 ) -> bool {
     let mut zones = footprint.zones.clone();
+    let mut zones_down = footprint.zones_down.clone();
     let mut nodes_down = footprint.nodes_down.clone();
     for (_, other) in drawn
         .iter()
         .filter(|(fault, other)| overlaps((fault, other), (candidate, footprint)))
     {
         zones.extend(other.zones.iter().cloned());
+        zones_down.extend(other.zones_down.iter().cloned());
         nodes_down.extend(other.nodes_down.iter().cloned());
     }
     // A zone fault alone may take more nodes than `nodes_down_max`; the zone budget is what
     // keeps it safe.
     let nodes_down_max = spec.budget.nodes_down_max.max(footprint.nodes_down.len());
-    zones.len() <= spec.budget.zones_affected_max && nodes_down.len() <= nodes_down_max
+    zones.len() <= spec.budget.zones_touched_max
+        && zones_down.len() <= spec.budget.zones_affected_max
+        && nodes_down.len() <= nodes_down_max
 }
 
 #[cfg(test)]
@@ -430,5 +462,55 @@ mod tests {
             })
         });
         assert!(overlaps_a_zone_fault, "{schedule:#?}");
+    }
+
+    /// With `overlap_probability = 1` most faults are joined by another while they last;
+    /// with `zones_touched_max = 2` the one in a second zone keeps every copy (a pause, a slow
+    /// link), and never two zones lose copies at once.
+    #[test]
+    fn overlapping_faults_in_a_second_zone_keep_every_copy() {
+        let topology = Topology::default();
+        let spec = spec_with(
+            "[\"kill\", \"pause\", \"slow-link\"]",
+            "overlap_probability = 1\noverlap_within = \"4s\"\nzones_touched_max = 2\n",
+        );
+        let schedule = build_schedule(&spec, &topology, &mut ChaCha8Rng::seed_from_u64(9));
+        let active = |fault: &ScheduledFault, at: Duration| {
+            fault.at <= at && at < fault.at + fault.lasting.unwrap_or_default()
+        };
+        let mut two_zones = 0;
+        for fault in &schedule {
+            let others: Vec<&ScheduledFault> = schedule
+                .iter()
+                .filter(|other| !std::ptr::eq(*other, fault) && active(other, fault.at))
+                .collect();
+            let mut zones = BTreeSet::new();
+            let mut zones_down = BTreeSet::new();
+            for one in others.iter().copied().chain([fault]) {
+                let zone = zone_of(&topology, &one.action.target);
+                zones.extend(zone.clone());
+                if !one.action.kind.module().keeps_copies(&one.action) {
+                    zones_down.extend(zone);
+                }
+            }
+            assert!(
+                zones.len() <= 2 && zones_down.len() <= 1,
+                "{fault:?} with {others:?}"
+            );
+            if zones.len() == 2 {
+                two_zones += 1;
+            }
+        }
+        assert!(two_zones > 10, "only {two_zones} faults in a second zone");
+        // Without the overlap keys, the same kinds never touch two zones at once.
+        let plain = spec_with("[\"kill\", \"pause\", \"slow-link\"]", "");
+        let schedule = build_schedule(&plain, &topology, &mut ChaCha8Rng::seed_from_u64(9));
+        for fault in &schedule {
+            assert!(schedule
+                .iter()
+                .filter(|other| active(other, fault.at))
+                .all(|other| zone_of(&topology, &other.action.target)
+                    == zone_of(&topology, &fault.action.target)));
+        }
     }
 }

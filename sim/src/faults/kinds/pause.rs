@@ -1,8 +1,8 @@
 //! `pause`: the node's process stops (a SIGSTOP, a stop-the-world GC pause, a frozen VM) and
 //! resumes when the fault ends. Unlike `kill` it loses nothing and keeps its sockets: messages
 //! to it wait, and when it wakes its timers fire late and it acts on what it believed before
-//! (a leader that was fenced meanwhile, a lease that expired). It counts as down for the
-//! budget and silences the node.
+//! (a leader that was fenced meanwhile, a lease that expired). It silences the node, but keeps
+//! every copy it holds: for the budget it touches its zone and takes no copy down.
 
 use crate::faults::{Draw, Drawn, Effect, FaultEvent, FaultKindModule, Heal, Resolved, Shape, TargetForm};
 use crate::scenario_file::FaultAction;
@@ -17,6 +17,10 @@ impl FaultKindModule for Pause {
 
     fn shape(&self) -> Shape {
         Shape::lasting(TargetForm::Node)
+    }
+
+    fn keeps_copies(&self, _action: &FaultAction) -> bool {
+        true
     }
 
     fn draw(&self, draw: &mut Draw<'_>) -> Drawn {
