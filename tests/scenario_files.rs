@@ -410,6 +410,31 @@ fn unknown_target() {
 }
 
 #[test]
+fn the_successor_of_a_node_not_in_the_topology() {
+    let error = rejected(&lines(&[
+        /*  1 */ r#"name = "bad""#,
+        /*  2 */ r#"description = "the successor of a broker the default topology does not have""#,
+        /*  3 */ r#"[run]"#,
+        /*  4 */ r#"safety = "60s""#,
+        /*  5 */ r#"liveness = "30s""#,
+        /*  6 */ r#""#,
+        /*  7 */ r#"[[faults]]"#,
+        /*  8 */ r#"at = "10s""#,
+        /*  9 */ r#"kind = "pause""#,
+        /* 10 */ r#"target = "successor-of:broker-99""#,
+    ]));
+    assert_error(
+        &error,
+        Expected {
+            line: 10,
+            column: Some(10),
+            message: &["there is no node `broker-99`"],
+            hint: Some("broker-1 to broker-"),
+        },
+    );
+}
+
+#[test]
 fn node_not_in_the_topology() {
     let error = rejected(&lines(&[
         /*  1 */ r#"name = "bad""#,

@@ -187,6 +187,7 @@ where
                 world.history_violations(),
             )
         });
+    dump_trace(seed, &trace);
     RunReport {
         seed,
         digest,
@@ -198,5 +199,23 @@ where
         trace,
         history,
         history_violations,
+    }
+}
+
+/// With `KORASIM_DUMP_TRACE=<prefix>` set, writes the whole trace of every run, one entry a
+/// line, to `<prefix>-seed-<N>.txt`: two runs whose digests differ can then be diffed to the
+/// first entry where they part.
+fn dump_trace(seed: u64, trace: &[crate::trace::TraceEntry]) {
+    let Some(prefix) = std::env::var_os("KORASIM_DUMP_TRACE") else {
+        return;
+    };
+    let mut path = std::path::PathBuf::from(prefix).into_os_string();
+    path.push(format!("-seed-{seed}.txt"));
+    let lines: String = trace.iter().map(|entry| format!("{entry:?}\n")).collect();
+    if let Err(error) = std::fs::write(&path, lines) {
+        eprintln!(
+            "warning: cannot dump the trace to {}: {error}",
+            std::path::Path::new(&path).display()
+        );
     }
 }

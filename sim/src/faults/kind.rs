@@ -238,6 +238,7 @@ pub struct Resolved {
 pub struct Held {
     pub nodes_down: Vec<String>,
     pub disks: Vec<String>,
+    pub paused: Vec<String>,
 }
 
 /// What healing does: undo the fault on the world, sparing what `Held` still holds.
@@ -286,6 +287,8 @@ pub struct Effect {
     pub held_down: Vec<String>,
     /// Nodes whose disk it keeps slow or stalled until healed.
     pub disks_held: Vec<String>,
+    /// Nodes it keeps paused until healed.
+    pub paused_held: Vec<String>,
     pub corruption: Option<Corruption>,
     /// Its target resolved to nothing it could act on (the run notes it).
     pub found_no_target: bool,

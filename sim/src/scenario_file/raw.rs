@@ -155,11 +155,12 @@ pub struct RawRandomFaults {
     pub zones_touched_max: Option<Spanned<usize>>,
     pub overlap_probability: Option<Spanned<f64>>,
     pub overlap_within: Option<Spanned<DurationValue>>,
+    pub overlap_kinds: Option<Spanned<Vec<FaultKind>>>,
     pub extra: Vec<ExtraKey>,
 }
 
 /// The keys of `[random_faults]` itself; any other key is a kind's.
-pub const RANDOM_FAULTS_KEYS: [&str; 13] = [
+pub const RANDOM_FAULTS_KEYS: [&str; 14] = [
     "kinds",
     "mean_interval",
     "duration_min",
@@ -173,6 +174,7 @@ pub const RANDOM_FAULTS_KEYS: [&str; 13] = [
     "zones_touched_max",
     "overlap_probability",
     "overlap_within",
+    "overlap_kinds",
 ];
 
 impl<'de> Deserialize<'de> for RawRandomFaults {
@@ -192,6 +194,7 @@ impl<'de> Deserialize<'de> for RawRandomFaults {
                 let (mut after_heal_probability, mut after_heal_within) = (None, None);
                 let (mut bounce_probability, mut bounce_max) = (None, None);
                 let (mut zones_touched_max, mut overlap_probability, mut overlap_within) = (None, None, None);
+                let mut overlap_kinds = None;
                 let mut extra = Vec::new();
                 while let Some(key) = map.next_key::<Spanned<String>>()? {
                     match key.get_ref().as_str() {
@@ -208,6 +211,7 @@ impl<'de> Deserialize<'de> for RawRandomFaults {
                         "zones_touched_max" => zones_touched_max = Some(map.next_value()?),
                         "overlap_probability" => overlap_probability = Some(map.next_value()?),
                         "overlap_within" => overlap_within = Some(map.next_value()?),
+                        "overlap_kinds" => overlap_kinds = Some(map.next_value()?),
                         _ => extra.push(extra_key(key, map.next_value()?)),
                     }
                 }
@@ -225,6 +229,7 @@ impl<'de> Deserialize<'de> for RawRandomFaults {
                     zones_touched_max,
                     overlap_probability,
                     overlap_within,
+                    overlap_kinds,
                     extra,
                 })
             }

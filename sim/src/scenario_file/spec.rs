@@ -156,6 +156,8 @@ pub struct RandomFaultSpec {
     /// `overlap_within` of its start (0: none).
     pub overlap_probability: f64,
     pub overlap_within: Duration,
+    /// The kinds a joining fault is drawn from (by default `kinds`).
+    pub overlap_kinds: Vec<FaultKind>,
     /// The kinds' drawn parameters (`slow_link_delay`, `disk_latency_multiplier`, ...).
     pub params: ParamValues,
 }

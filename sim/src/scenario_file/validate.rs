@@ -445,7 +445,9 @@ impl Validator<'_> {
             Target::Zone(zone) if !topology.zones.contains(zone) => Err(self
                 .error(target.span(), format!("there is no zone `{zone}`"))
                 .with_hint(format!("the zones are {:?}", topology.zones))),
-            Target::Node(node) if !topology.nodes().iter().any(|plan| plan.name == *node) => {
+            Target::Node(node) | Target::SuccessorOf(node)
+                if !topology.nodes().iter().any(|plan| plan.name == *node) =>
+            {
                 let count = topology.zones.len() * topology.brokers_per_zone;
                 Err(self
                     .error(target.span(), format!("there is no node `{node}`"))
@@ -514,7 +516,7 @@ impl Validator<'_> {
             .as_ref()
             .map_or(raw.kind.span(), |target| target.span());
         let is_broker = matches!(&target, Target::Node(name) if name.starts_with("broker-"))
-            || target == Target::RandomBroker;
+            || matches!(target, Target::RandomBroker | Target::SuccessorOf(_));
         let is_controller = matches!(&target, Target::Node(name) if name.starts_with("controller-"))
             || matches!(
                 target,
@@ -571,15 +573,17 @@ impl Validator<'_> {
         })
     }
 
-    fn random_faults(
+    /// A list of kinds the seed draws from: non-empty, every kind drawable, the object-store
+    /// kinds only with the object store.
+    fn drawable_kinds(
         &self,
-        random: &Spanned<RawRandomFaults>,
+        listed: &Spanned<Vec<FaultKind>>,
+        key: &str,
         tiered: bool,
-    ) -> Result<RandomFaultSpec, ScenarioError> {
-        let raw = random.get_ref();
-        let kinds = raw.kinds.get_ref().clone();
+    ) -> Result<Vec<FaultKind>, ScenarioError> {
+        let kinds = listed.get_ref().clone();
         if kinds.is_empty() {
-            return Err(self.error(raw.kinds.span(), "random_faults needs at least one kind"));
+            return Err(self.error(listed.span(), format!("{key} needs at least one kind")));
         }
         if let Some((kind, (reason, hint))) = kinds
             .iter()
@@ -587,7 +591,7 @@ impl Validator<'_> {
         {
             return Err(self
                 .error(
-                    raw.kinds.span(),
+                    listed.span(),
                     format!("`{kind}` cannot be drawn at random: {reason}"),
                 )
                 .with_hint(hint));
@@ -595,11 +599,25 @@ impl Validator<'_> {
         if let Some(kind) = kinds.iter().find(|kind| kind.targets_object_store() && !tiered) {
             return Err(self
                 .error(
-                    raw.kinds.span(),
+                    listed.span(),
                     format!("fault `{kind}` needs the object store, but the scenario has no [tiered_storage] table"),
                 )
                 .with_hint(NO_TIERED_STORAGE_HINT));
         }
+        Ok(kinds)
+    }
+
+    fn random_faults(
+        &self,
+        random: &Spanned<RawRandomFaults>,
+        tiered: bool,
+    ) -> Result<RandomFaultSpec, ScenarioError> {
+        let raw = random.get_ref();
+        let kinds = self.drawable_kinds(&raw.kinds, "kinds", tiered)?;
+        let overlap_kinds = match &raw.overlap_kinds {
+            Some(listed) => self.drawable_kinds(listed, "overlap_kinds", tiered)?,
+            None => kinds.clone(),
+        };
         if raw.duration_min.0 > raw.duration_max.0 || raw.mean_interval.0.is_zero() {
             return Err(self
                 .error(
@@ -702,6 +720,7 @@ impl Validator<'_> {
             bounce_max,
             overlap_probability,
             overlap_within,
+            overlap_kinds,
             params,
         })
     }

@@ -49,6 +49,10 @@ pub enum Target {
     ActiveController,
     RandomController,
     RandomBroker,
+    /// "successor-of:broker-3": resolved when the fault fires, the broker that takes over
+    /// most of the partitions the named broker leads (the first other member of their ISRs,
+    /// as the controller picks): the one a failover from it lands on.
+    SuccessorOf(String),
     /// A zone by name: "zone:az-2".
     Zone(String),
     ZoneOfActiveController,
@@ -64,7 +68,7 @@ pub enum Target {
 
 pub const TARGET_FORMS: &str =
     "a node name (\"broker-3\", \"controller-1\"), \"controllers\", \"active-controller\", \
-\"random-controller\", \"random-broker\", \"zone:<name>\", \"zone-of-active-controller\", \"random-zone\", \
+\"random-controller\", \"random-broker\", \"successor-of:broker-<n>\", \"zone:<name>\", \"zone-of-active-controller\", \"random-zone\", \
 \"object-store\" or (as the `to` of a partition or slow-link) \"clients\"";
 
 impl Target {
@@ -89,6 +93,9 @@ impl<'de> Deserialize<'de> for Target {
             "object-store" => Target::ObjectStore,
             "clients" => Target::Clients,
             zone if zone.starts_with("zone:") => Target::Zone(zone["zone:".len()..].to_string()),
+            successor if successor.starts_with("successor-of:broker-") => {
+                Target::SuccessorOf(successor["successor-of:".len()..].to_string())
+            }
             node if node.starts_with("broker-") || node.starts_with("controller-") => {
                 Target::Node(node.to_string())
             }
@@ -110,6 +117,7 @@ impl fmt::Display for Target {
             Target::ActiveController => f.write_str("active-controller"),
             Target::RandomController => f.write_str("random-controller"),
             Target::RandomBroker => f.write_str("random-broker"),
+            Target::SuccessorOf(broker) => write!(f, "successor-of:{broker}"),
             Target::Zone(zone) => write!(f, "zone:{zone}"),
             Target::ZoneOfActiveController => f.write_str("zone-of-active-controller"),
             Target::RandomZone => f.write_str("random-zone"),

@@ -142,6 +142,13 @@ impl Judgement<'_> {
         back
     }
 
+    /// Whether a fault held `node` down or cut off at `at`.
+    fn silenced_at(&self, node: &str, at: Duration) -> bool {
+        self.fired.iter().any(|other| {
+            other.at <= at && self.healed_at(other) > at && other.silenced.iter().any(|name| name == node)
+        })
+    }
+
     fn controller_takeover(&self, fired: &FiredFault, trace: &[TraceEntry]) -> Option<String> {
         let within = self.expect.active_controller_within?;
         let (old, old_term) = fired.active_controller_before.clone()?;
@@ -169,7 +176,25 @@ impl Judgement<'_> {
             };
             entry.at >= fired.at && entry.at <= start + within && counts
         });
-        (!took_over).then(|| {
+        // ... or it never lost its leadership: a controller paused or cut off briefly while
+        // the quorum was down is running again when the quorum returns, and goes on as the
+        // active one without stepping down or restarting (a pause keeps its process) until the
+        // deadline. (A later fault on it is judged on its own.)
+        let deadline = start + within;
+        let kept_it = quorum_lost
+            && !self.silenced_at(&old, start)
+            && !trace.iter().any(|entry| {
+                entry.node == old
+                    && entry.at >= fired.at
+                    && entry.at <= deadline
+                    && matches!(
+                        entry.kind,
+                        TraceKind::Node(
+                            Event::ControllerDeactivated { .. } | Event::ControllerRecovered { .. }
+                        )
+                    )
+            });
+        (!took_over && !kept_it).then(|| {
             format!(
                 "{} on {} at {:.3}s took out active controller {old} (term {old_term}); no other controller became active within {within:?}",
                 fired.action.kind,
@@ -651,10 +676,21 @@ mod tests {
             36_000,
             Event::ControllerActivated { term: 3 },
         );
+        // Every controller restarted at 30 s, recovering its log from disk.
+        let recovered = crate::checkers::test_support::entry(
+            "controller-1",
+            30_000,
+            Event::ControllerRecovered {
+                last_log_index: Some(10),
+                snapshot_offset: None,
+                vote_term: Some(3),
+                discarded_tail_bytes: 0,
+            },
+        );
         assert!(judgement
-            .controller_takeover(&fired[0], &[other_same_term])
+            .controller_takeover(&fired[0], &[recovered.clone(), other_same_term])
             .is_some());
-        let late = judgement.controller_takeover(&fired[0], &[activated(45)]);
+        let late = judgement.controller_takeover(&fired[0], &[recovered, activated(45)]);
         assert!(
             late.as_deref()
                 .is_some_and(|failure| failure.contains("no other controller became active")),
@@ -710,8 +746,34 @@ mod tests {
         assert!(judgement
             .controller_takeover(&fired[0], &[activated(35)])
             .is_none());
+        // The crashed controller restarted at 30 s (its log recovered from disk): a takeover
+        // after 40 s is late.
+        let recovered = crate::checkers::test_support::entry(
+            "controller-1",
+            30_000,
+            Event::ControllerRecovered {
+                last_log_index: Some(10),
+                snapshot_offset: None,
+                vote_term: Some(3),
+                discarded_tail_bytes: 0,
+            },
+        );
         assert!(judgement
-            .controller_takeover(&fired[0], &[activated(45)])
+            .controller_takeover(&fired[0], &[recovered.clone(), activated(45)])
+            .is_some());
+        // Had it been paused instead (no restart, no step-down), it would still be the active
+        // controller once the quorum is back: nothing else is owed.
+        assert!(judgement.controller_takeover(&fired[0], &[]).is_none());
+        let stepped_down = crate::checkers::test_support::entry(
+            "controller-1",
+            31_000,
+            Event::ControllerDeactivated {
+                term: 3,
+                reason: "lease".to_string(),
+            },
+        );
+        assert!(judgement
+            .controller_takeover(&fired[0], &[stepped_down])
             .is_some());
         // Apart, they never hold the quorum down: the usual deadline applies.
         let mut apart = fired.clone();

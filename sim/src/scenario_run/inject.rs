@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::expectations::ReplayedState;
+use super::successor::successor_of;
 use crate::faults::{Corruption, Effect, Held, Resolved};
 use crate::scenario_file::{FaultAction, Target};
 use crate::scenarios::probes::{active_controller, entries};
@@ -58,6 +59,20 @@ fn resolve_nodes(world: &World, target: &Target) -> Vec<String> {
             .collect(),
         Target::RandomController => choose(&controllers),
         Target::RandomBroker => choose(&brokers),
+        Target::SuccessorOf(name) => {
+            let broker_id = |name: &str| {
+                plans.iter().find_map(|plan| match plan.role {
+                    Role::Broker(id) if plan.name == name => Some(id),
+                    _ => None,
+                })
+            };
+            let successor = broker_id(name).and_then(|id| successor_of(&entries(world), id));
+            plans
+                .iter()
+                .filter(|plan| successor.is_some_and(|id| plan.role == Role::Broker(id)))
+                .map(|plan| plan.name.clone())
+                .collect()
+        }
         Target::Clients => vec![CLIENT_NODE.to_string()],
         Target::ObjectStore => world
             .node_plan(OBJECT_STORE_NODE)
@@ -175,6 +190,10 @@ pub fn heal(world: &World, fired: &FiredFault, others: &[&FiredFault]) {
         disks: others
             .iter()
             .flat_map(|other| other.effect.disks_held.iter().cloned())
+            .collect(),
+        paused: others
+            .iter()
+            .flat_map(|other| other.effect.paused_held.iter().cloned())
             .collect(),
     };
     if let Some(heal) = &fired.effect.heal {

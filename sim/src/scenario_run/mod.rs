@@ -11,6 +11,7 @@ mod health_expectations;
 mod inject;
 mod schedule;
 mod storage_sampler;
+mod successor;
 mod tier_expectations;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -76,6 +77,11 @@ pub fn world_params_for(spec: &ScenarioSpec, seed: u64) -> (WorldParams, Scenari
         let mut kinds = random_faults.kinds.clone();
         while kinds.len() > kinds_wanted {
             kinds.remove(random.gen_range(0..kinds.len()));
+        }
+        // A joining fault is drawn from the kinds this seed kept.
+        random_faults.overlap_kinds.retain(|kind| kinds.contains(kind));
+        if random_faults.overlap_kinds.is_empty() {
+            random_faults.overlap_kinds = kinds.clone();
         }
         random_faults.kinds = kinds;
     }

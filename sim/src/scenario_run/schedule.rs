@@ -7,7 +7,7 @@ use std::time::Duration;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-use crate::faults::Draw;
+use crate::faults::{Draw, TargetForm};
 use crate::scenario_file::{FaultAction, FaultKind, RandomFaultSpec, ScenarioSpec, Target};
 use crate::world::{Role, Topology};
 
@@ -88,7 +88,7 @@ fn draw_random_faults(
         if at >= safety {
             break;
         }
-        if let Some(fault) = draw_fault_at(at, spec, topology, &drawn, random) {
+        if let Some(fault) = draw_fault_at(at, &spec.kinds, spec, topology, &drawn, random) {
             drawn.push(fault);
         }
     }
@@ -112,7 +112,7 @@ fn draw_random_faults(
             if at >= safety {
                 continue;
             }
-            if let Some(fault) = draw_fault_at(at, spec, topology, &drawn, random) {
+            if let Some(fault) = draw_fault_at(at, &spec.kinds, spec, topology, &drawn, random) {
                 drawn.push(fault);
             }
         }
@@ -135,17 +135,56 @@ fn draw_random_faults(
             if at >= safety {
                 continue;
             }
-            if let Some(fault) = draw_fault_at(at, spec, topology, &drawn, random) {
-                drawn.push(fault);
+            let first_target = fault.action.target.clone();
+            let kinds = &spec.overlap_kinds;
+            if let Some(mut joining) = draw_fault_at(at, kinds, spec, topology, &drawn, random) {
+                if random.gen_bool(SUCCESSOR_TARGET_PROBABILITY) {
+                    aim_at_successor(&mut joining, &first_target, spec, topology, &drawn);
+                }
+                drawn.push(joining);
             }
         }
     }
     drawn.into_iter().map(|(fault, _)| fault).collect()
 }
 
+/// The share of joining faults on a node that strike the first fault's successor (the broker
+/// its partitions fail over to) instead of their drawn node, when the first fault hit a broker.
+const SUCCESSOR_TARGET_PROBABILITY: f64 = 0.5;
+
+/// Retargets a joining fault on a node at the successor of the broker `first` hit, if the
+/// kind takes such a target and the budget still fits (the successor's zone is unknown until
+/// it fires: it counts as a zone of its own).
+fn aim_at_successor(
+    joining: &mut (ScheduledFault, Footprint),
+    first: &Target,
+    spec: &RandomFaultSpec,
+    topology: &Topology,
+    drawn: &[(ScheduledFault, Footprint)],
+) {
+    let Target::Node(first_node) = first else {
+        return;
+    };
+    let action = &joining.0.action;
+    let takes_a_broker = matches!(
+        action.kind.shape().target,
+        TargetForm::Node | TargetForm::Broker { .. }
+    );
+    if !first_node.starts_with("broker-") || !takes_a_broker || action.to.is_some() {
+        return;
+    }
+    let mut candidate = joining.0.clone();
+    candidate.action.target = Target::SuccessorOf(first_node.clone());
+    let footprint = footprint(&candidate.action, topology, joining.1.lasting);
+    if within_budget(&candidate, &footprint, drawn, spec) {
+        *joining = (candidate, footprint);
+    }
+}
+
 /// One fault starting `at`, within the budget left by `drawn`; `None` when no attempt fits.
 fn draw_fault_at(
     at: Duration,
+    kinds: &[FaultKind],
     spec: &RandomFaultSpec,
     topology: &Topology,
     drawn: &[(ScheduledFault, Footprint)],
@@ -153,7 +192,7 @@ fn draw_fault_at(
 ) -> Option<(ScheduledFault, Footprint)> {
     const ATTEMPTS_PER_FAULT_MAX: usize = 10;
     for _ in 0..ATTEMPTS_PER_FAULT_MAX {
-        let kind = *spec.kinds.choose(random).expect("validated non-empty");
+        let kind = *kinds.choose(random).expect("validated non-empty");
         let mut drawn_lasting = random.gen_range(spec.duration_min..=spec.duration_max);
         // A bounce: the node is back before its session expires, still registered and still
         // in every ISR it was in, which a longer fault never leaves it.
@@ -227,6 +266,16 @@ fn footprint(action: &FaultAction, topology: &Topology, lasting: Duration) -> Fo
             if !action.kind.module().keeps_copies(action) {
                 footprint.zones_down.extend(zone_of(name));
                 footprint.nodes_down.insert(name.clone());
+            }
+        }
+        // Resolved when it fires: a broker in another zone than the one it succeeds, but
+        // which is unknown now, so it counts as a zone (and a node) of its own.
+        Target::SuccessorOf(of) => {
+            let unknown = format!("the zone of the successor of {of}");
+            footprint.zones.insert(unknown.clone());
+            if !action.kind.module().keeps_copies(action) {
+                footprint.zones_down.insert(unknown);
+                footprint.nodes_down.insert(format!("the successor of {of}"));
             }
         }
         // The object store is a regional service outside every zone, and its outages, storms
@@ -502,6 +551,12 @@ mod tests {
             }
         }
         assert!(two_zones > 10, "only {two_zones} faults in a second zone");
+        // Half the joining faults on a broker's failover strike its successor.
+        let successors = schedule
+            .iter()
+            .filter(|fault| matches!(fault.action.target, Target::SuccessorOf(_)))
+            .count();
+        assert!(successors > 5, "only {successors} faults aimed at a successor");
         // Without the overlap keys, the same kinds never touch two zones at once.
         let plain = spec_with("[\"kill\", \"pause\", \"slow-link\"]", "");
         let schedule = build_schedule(&plain, &topology, &mut ChaCha8Rng::seed_from_u64(9));

@@ -44,9 +44,11 @@ impl FaultKindModule for Pause {
         let resumed = paused.clone();
         Effect {
             silenced: paused.clone(),
+            paused_held: paused.clone(),
             found_no_target: paused.is_empty(),
-            heal: Some(Heal::new(move |world, _| {
-                for name in &resumed {
+            // A node another pause still holds stays paused until that one heals.
+            heal: Some(Heal::new(move |world, held| {
+                for name in resumed.iter().filter(|name| !held.paused.contains(name)) {
                     world.resume(name);
                     world.fault(FaultEvent::FaultEnded {
                         kind: "pause".to_string(),
