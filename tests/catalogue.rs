@@ -78,4 +78,6 @@ catalogue_tests! {
     chaos_data => "chaos-data", 2;
     chaos_tier => "chaos-tier", 1;
     chaos_health => "chaos-health", 1;
+    chaos_failover => "chaos-failover", 1;
+    chaos_pauses => "chaos-pauses", 1;
 }

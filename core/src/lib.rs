@@ -7,6 +7,7 @@
 pub mod broker;
 pub mod buggify;
 pub mod health;
+pub mod invariant;
 pub mod metadata;
 pub mod net;
 pub mod object_store;

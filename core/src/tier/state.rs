@@ -137,6 +137,32 @@ impl TierPartitionState {
 
     /// Applies one committed record.
     pub fn apply(&mut self, record: &TierRecord) -> Result<(), TierRejection> {
+        let applied = self.apply_record(record);
+        self.check_serving_ranges();
+        applied
+    }
+
+    /// The segments serve disjoint ranges, oldest first, all below the tiered end.
+    fn check_serving_ranges(&self) {
+        let segments: Vec<&TieredSegment> = self.segments.values().collect();
+        crate::invariant!(
+            segments
+                .windows(2)
+                .all(|pair| pair[0].last_offset < pair[1].serving_start_offset)
+                && segments
+                    .iter()
+                    .all(|segment| segment.serving_start_offset <= segment.last_offset
+                        && segment.last_offset < self.tiered_end_offset),
+            "tiered segments overlap or pass the tiered end {}: {:?}",
+            self.tiered_end_offset,
+            segments
+                .iter()
+                .map(|segment| (segment.serving_start_offset, segment.last_offset))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    fn apply_record(&mut self, record: &TierRecord) -> Result<(), TierRejection> {
         let epoch = record.leader_epoch;
         if let TierRecordKind::InitLeader = record.kind {
             return match self.tier_epoch {

@@ -145,7 +145,7 @@ impl Judgement<'_> {
     /// Whether a fault held `node` down or cut off at `at`.
     fn silenced_at(&self, node: &str, at: Duration) -> bool {
         self.fired.iter().any(|other| {
-            other.at <= at && self.healed_at(other) > at && other.silenced.iter().any(|name| name == node)
+            other.at <= at && self.healed_at(other) > at && silenced_nodes(other).any(|name| name == node)
         })
     }
 
@@ -512,11 +512,18 @@ pub fn broker_nodes(plans: &[crate::world::NodePlan]) -> BTreeMap<u32, String> {
 
 /// The controllers a fault took down or cut off.
 fn silenced_controllers(fired: &FiredFault) -> impl Iterator<Item = &str> {
+    silenced_nodes(fired).filter(|node| node.starts_with("controller-"))
+}
+
+/// Every node a fault held down or cut off while it lasted, including those an earlier fault
+/// had silenced already (`FiredFault::silenced` leaves those to the earlier fault's judgement,
+/// but when the earlier one heals first, this one still holds them).
+fn silenced_nodes(fired: &FiredFault) -> impl Iterator<Item = &str> {
     fired
         .silenced
         .iter()
+        .chain(&fired.effect.silenced)
         .map(String::as_str)
-        .filter(|node| node.starts_with("controller-"))
 }
 
 #[cfg(test)]

@@ -109,6 +109,14 @@ impl LeaderEpochCache {
             self.start_offsets.remove(&latest.leader_epoch);
         }
         self.start_offsets.insert(leader_epoch, start_offset);
+        crate::invariant!(
+            self.start_offsets
+                .values()
+                .zip(self.start_offsets.values().skip(1))
+                .all(|(earlier, later)| earlier < later),
+            "leader epoch start offsets not strictly increasing: {:?}",
+            self.start_offsets
+        );
         true
     }
 

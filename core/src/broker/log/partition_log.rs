@@ -674,6 +674,20 @@ impl PartitionLog {
     /// Writes a validated batch at the log end: rolls the active segment when it is full or
     /// old, records a new leader epoch durably, appends, and records the producer's batch.
     async fn append_batch(&mut self, batch: &RecordBatch) -> Result<(), LogError> {
+        crate::invariant!(
+            batch.base_offset == self.log_end_offset() && !batch.records.is_empty(),
+            "a batch at {} appended to a log ending at {} (offsets must be contiguous)",
+            batch.base_offset,
+            self.log_end_offset()
+        );
+        crate::invariant!(
+            self.epoch_cache
+                .latest_epoch()
+                .is_none_or(|latest| batch.leader_epoch >= latest),
+            "a batch of leader epoch {} appended after epoch {:?}",
+            batch.leader_epoch,
+            self.epoch_cache.latest_epoch()
+        );
         let encoded = batch.encode();
         let rolled =
             self.active_segment()

@@ -143,6 +143,15 @@ impl ProducerStateTable {
             entry.producer_epoch = producer.producer_epoch;
             entry.batches.clear();
         }
+        crate::invariant!(
+            entry
+                .batches
+                .back()
+                .is_none_or(|last| last.last_offset < base_offset),
+            "producer {} batch at offset {base_offset} recorded after one ending at {:?}",
+            producer.producer_id,
+            entry.batches.back().map(|last| last.last_offset)
+        );
         entry.batches.push_back(ProducerBatch {
             first_sequence: producer.base_sequence,
             last_sequence: sequence_after(producer.base_sequence, record_count - 1),

@@ -317,6 +317,17 @@ impl LeaderState {
             candidate = candidate.min(end);
         }
         (candidate > self.high_watermark).then(|| {
+            let isr_log_ends = self
+                .followers
+                .iter()
+                .filter(|(follower, _)| self.isr.contains(follower))
+                .filter_map(|(_, state)| state.log_end_offset);
+            crate::invariant!(
+                candidate <= self.leader_log_end_offset && isr_log_ends.clone().all(|end| candidate <= end),
+                "high watermark {candidate} above the leader's log end {} or an ISR member's {:?}",
+                self.leader_log_end_offset,
+                isr_log_ends.collect::<Vec<_>>()
+            );
             self.high_watermark = candidate;
             candidate
         })
