@@ -47,6 +47,12 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Judge a client history file (JSON lines, sim/src/workloads/HISTORY_FORMAT.md) with the
+    /// project's oracle; exit 0 if every check held, 1 if one failed, 2 if the file is unreadable.
+    CheckHistory {
+        /// The history file, e.g. reports/runs/<scenario>/seed-<N>/history.jsonl.
+        file: PathBuf,
+    },
     /// The chaos gate: every scenario over many seeds, in parallel; fails on any failing seed
     /// or any run that does not replay to the same digest.
     Gate {
@@ -100,6 +106,7 @@ fn main() -> ExitCode {
         Command::List => commands::list::list(&cli.scenarios),
         Command::Run { scenario, seed, out } => commands::run::run(&cli.scenarios, &scenario, seed, out),
         Command::Worker => commands::worker::worker(),
+        Command::CheckHistory { file } => commands::check_history::check_history_file(&file),
         Command::Gate {
             seeds,
             first_seed,

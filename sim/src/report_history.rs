@@ -91,7 +91,10 @@ pub fn history_counters(history: &History) -> Vec<(String, u64)> {
             Operation::ProduceFailed(_) => failed += 1,
             Operation::ProduceUnknown(_) => unknown += 1,
             Operation::Read(_) => read += 1,
-            Operation::FinalReadDone(_) => {}
+            Operation::FinalReadDone(_)
+            | Operation::HistoryPolicy(_)
+            | Operation::RetentionAllowed(_)
+            | Operation::FinalReadStarted(_) => {}
         }
     }
     vec![

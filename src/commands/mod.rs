@@ -1,5 +1,6 @@
 //! The subcommands of `korasim`.
 
+pub mod check_history;
 pub mod gate;
 pub mod list;
 pub mod run;

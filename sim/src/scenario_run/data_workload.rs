@@ -9,7 +9,7 @@ use korasim_core::net::Address;
 use crate::checkers::history::{check_history, HistoryCheckOptions};
 use crate::scenario_file::DataWorkloadSpec;
 use crate::workloads::clients::{final_read, Workload, WorkloadParams};
-use crate::workloads::Acks;
+use crate::workloads::{Acks, ClientId, HistoryPolicy, RetentionAllowed, HISTORY_FORMAT_VERSION};
 use crate::world::{Role, World, BROKER_PORT};
 
 /// How long the final read may take once every fault is healed.
@@ -65,6 +65,21 @@ pub struct RunningWorkload {
 
 /// Starts the producers and consumers (and the background producer) on the client node.
 pub async fn start(world: &World, spec: &DataWorkloadSpec) -> Result<RunningWorkload, String> {
+    // First in the file: what the oracle holds the run to, so that a reader of the file alone
+    // judges it the same way.
+    let options = HistoryCheckOptions::default();
+    world
+        .history()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .record(HistoryPolicy {
+            client: ClientId(0),
+            at: world.elapsed(),
+            version: HISTORY_FORMAT_VERSION,
+            allow_duplicates_without_idempotence: options.allow_duplicates_without_idempotence,
+            strict_for_weak_acks: options.strict_for_weak_acks,
+            require_final_read: options.require_final_read,
+        });
     let main = start_one(world, workload_params(spec)).await?;
     let background = match spec.background_records_per_second {
         Some(rate) => Some(start_one(world, background_params(spec, rate)).await?),
@@ -100,6 +115,21 @@ pub async fn finish(world: &World, workload: RunningWorkload, spec: &DataWorkloa
     workload.main.stop_consuming();
     world.note("workload: final read");
     let params = workload_params(spec);
+    // What retention allowed: no scenario's retention may delete what its final read must
+    // find (tiered topics keep every record in the object store), so nothing below offset 0.
+    {
+        let history = world.history();
+        let mut history = history.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for partition in 0..spec.partitions {
+            history.record(RetentionAllowed {
+                client: params.final_reader_client(),
+                at: world.elapsed(),
+                topic: spec.topic.clone(),
+                partition,
+                allowed_start: 0,
+            });
+        }
+    }
     let brokers = broker_addresses(world);
     let history = world.history();
     let started = world.run_started();
@@ -136,7 +166,7 @@ pub async fn finish(world: &World, workload: RunningWorkload, spec: &DataWorkloa
     let violations = {
         let history = world.history();
         let history = history.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        check_history(&history, &HistoryCheckOptions::default())
+        check_history(&history, &HistoryCheckOptions::from_history(&history))
     };
     world.report_history_violations(violations);
     failures

@@ -17,7 +17,8 @@ pub use clients::{final_read, FinalReadSummary, Workload, WorkloadParams};
 pub use history::{Acknowledgement, History, ReadHistoryError, SharedHistory};
 pub use ids::{ClientId, OpId, TopicPartition};
 pub use operation::{
-    FinalReadDone, Operation, ProduceFailed, ProduceInvoked, ProduceOk, ProduceUnknown, RecordRead,
+    FinalReadDone, FinalReadStarted, HistoryPolicy, Operation, ProduceFailed, ProduceInvoked, ProduceOk,
+    ProduceUnknown, RecordRead, RetentionAllowed, HISTORY_FORMAT_VERSION,
 };
 pub use payload::Payload;
 pub use produce_error::ProduceError;

@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{time_nanos, Acks, ClientId, OpId, Payload, ProduceError, TopicPartition};
 
+/// The history file's format version: 2 added `history_policy`, `retention_allowed` and
+/// `final_read_started` (a version 1 file has none of them and reads as before).
+pub const HISTORY_FORMAT_VERSION: u32 = 2;
+
 /// Everything a client records, in the order it happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -18,6 +22,9 @@ pub enum Operation {
     ProduceUnknown(ProduceUnknown),
     Read(RecordRead),
     FinalReadDone(FinalReadDone),
+    HistoryPolicy(HistoryPolicy),
+    RetentionAllowed(RetentionAllowed),
+    FinalReadStarted(FinalReadStarted),
 }
 
 impl Operation {
@@ -30,6 +37,9 @@ impl Operation {
             Operation::ProduceUnknown(op) => op.at,
             Operation::Read(op) => op.at,
             Operation::FinalReadDone(op) => op.at,
+            Operation::HistoryPolicy(op) => op.at,
+            Operation::RetentionAllowed(op) => op.at,
+            Operation::FinalReadStarted(op) => op.at,
         }
     }
 
@@ -41,6 +51,9 @@ impl Operation {
             Operation::ProduceUnknown(op) => op.client,
             Operation::Read(op) => op.client,
             Operation::FinalReadDone(op) => op.client,
+            Operation::HistoryPolicy(op) => op.client,
+            Operation::RetentionAllowed(op) => op.client,
+            Operation::FinalReadStarted(op) => op.client,
         }
     }
 }
@@ -147,6 +160,66 @@ pub struct FinalReadDone {
     pub partition: u32,
     pub start_offset: u64,
     pub end_offset: u64,
+}
+
+/// What the run holds the system to, written once, first: which of Kafka's weaker promises
+/// apply. A reader of the file alone judges the run as its own oracle did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryPolicy {
+    pub client: ClientId,
+    #[serde(rename = "at_ns", with = "time_nanos")]
+    pub at: Duration,
+    /// The format's version (`HISTORY_FORMAT_VERSION`).
+    pub version: u32,
+    /// A value at two offsets is accepted when its producer was not idempotent.
+    pub allow_duplicates_without_idempotence: bool,
+    /// `acks=1` and `acks=0` writes are judged like `acks=all` ones.
+    pub strict_for_weak_acks: bool,
+    /// A partition with acknowledged writes must be read in full at the end.
+    pub require_final_read: bool,
+}
+
+/// By the end of the run, retention may have deleted the partition's records below
+/// `allowed_start` (what the scenario's retention allows, not what the log start turned out
+/// to be): an acknowledged record below it may be missing from the final read. Written once
+/// per partition before the final read; a partition without one allows no deletion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetentionAllowed {
+    pub client: ClientId,
+    #[serde(rename = "at_ns", with = "time_nanos")]
+    pub at: Duration,
+    pub topic: String,
+    pub partition: u32,
+    pub allowed_start: u64,
+}
+
+/// A pass of the final read of a partition begins (the consumer may start one again after a
+/// failed one); its records follow as `Read` lines with `final_read` set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinalReadStarted {
+    pub client: ClientId,
+    #[serde(rename = "at_ns", with = "time_nanos")]
+    pub at: Duration,
+    pub topic: String,
+    pub partition: u32,
+}
+
+impl From<HistoryPolicy> for Operation {
+    fn from(op: HistoryPolicy) -> Self {
+        Operation::HistoryPolicy(op)
+    }
+}
+
+impl From<RetentionAllowed> for Operation {
+    fn from(op: RetentionAllowed) -> Self {
+        Operation::RetentionAllowed(op)
+    }
+}
+
+impl From<FinalReadStarted> for Operation {
+    fn from(op: FinalReadStarted) -> Self {
+        Operation::FinalReadStarted(op)
+    }
 }
 
 impl From<ProduceInvoked> for Operation {

@@ -351,6 +351,10 @@ impl<'h> HistoryIndex<'h> {
                 let partition = self.partition_id((&done.topic, done.partition), builder);
                 builder.final_done[partition as usize] = Some(done);
             }
+            // What the run allows is read into the options (`HistoryCheckOptions::
+            // from_history`); a pass starting says nothing a read or a done line does not.
+            Operation::HistoryPolicy(_) | Operation::RetentionAllowed(_) | Operation::FinalReadStarted(_) => {
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::workloads::{Acks, TopicPartition};
+use crate::workloads::{Acks, History, Operation, TopicPartition};
 
 /// How strictly to judge a history. The defaults are Kafka's own promises.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,5 +42,32 @@ impl HistoryCheckOptions {
     /// Whether an acknowledged write with these acks must survive and keep its place.
     pub fn judges_durability_of(&self, acks: Acks) -> bool {
         acks.is_durable() || self.strict_for_weak_acks
+    }
+}
+
+impl HistoryCheckOptions {
+    /// The options a history file states for itself: its `history_policy` line (else Kafka's
+    /// defaults) and its `retention_allowed` lines. A run judges its own history with these,
+    /// so that a tool reading the file alone reaches the same verdict.
+    pub fn from_history(history: &History) -> HistoryCheckOptions {
+        let mut options = HistoryCheckOptions::default();
+        for operation in history.operations() {
+            match operation {
+                Operation::HistoryPolicy(policy) => {
+                    options.allow_duplicates_without_idempotence =
+                        policy.allow_duplicates_without_idempotence;
+                    options.strict_for_weak_acks = policy.strict_for_weak_acks;
+                    options.require_final_read = policy.require_final_read;
+                }
+                Operation::RetentionAllowed(allowed) => {
+                    options.retention_start.insert(
+                        TopicPartition::new(&allowed.topic, allowed.partition),
+                        allowed.allowed_start,
+                    );
+                }
+                _ => {}
+            }
+        }
+        options
     }
 }

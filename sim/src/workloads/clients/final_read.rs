@@ -23,7 +23,9 @@ use super::metadata_cache::MetadataCache;
 use super::params::WorkloadParams;
 use super::producer::back_off;
 use super::recorder::Recorder;
-use crate::workloads::{ClientId, FinalReadDone, Operation, Payload, RecordRead, SharedHistory};
+use crate::workloads::{
+    ClientId, FinalReadDone, FinalReadStarted, Operation, Payload, RecordRead, SharedHistory,
+};
 
 /// A partition read in full.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,6 +159,12 @@ impl PartitionReader {
         let mut range: Option<(u64, u64)> = None;
         let mut records_read: u64 = 0;
         let mut obstacle = "no fetch was answered".to_string();
+        self.recorder.record(FinalReadStarted {
+            client: self.client,
+            at: self.recorder.now(),
+            topic: self.topic.clone(),
+            partition,
+        });
         loop {
             if let Some((start_offset, end_offset)) = range {
                 if position >= end_offset {
