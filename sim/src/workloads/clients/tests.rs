@@ -118,7 +118,7 @@ fn produces(history: &History) -> BTreeMap<(ClientId, OpId), (ProduceInvoked, Op
             Operation::ProduceOk(op) => complete(&mut produces, (op.client, op.op_id), operation),
             Operation::ProduceFailed(op) => complete(&mut produces, (op.client, op.op_id), operation),
             Operation::ProduceUnknown(op) => complete(&mut produces, (op.client, op.op_id), operation),
-            Operation::Read(_) | Operation::FinalReadDone(_) => {}
+            _ => {}
         }
     }
     produces
