@@ -39,6 +39,10 @@ struct Footprint {
     zones: BTreeSet<String>,
     /// The zones where it takes copies down (a subset of `zones`).
     zones_down: BTreeSet<String>,
+    /// The zones where it silences a node that keeps its copies (a pause): that copy leaves
+    /// the ISRs once its session expires, so a crash elsewhere meanwhile may take the last
+    /// in-sync copy's unflushed tail (Kafka's loss without eligible leader replicas, KIP-966).
+    zones_silenced: BTreeSet<String>,
     nodes_down: BTreeSet<String>,
     /// How long the footprint lasts from the fault's start: its duration, or for an
     /// instantaneous fault how long its damage lasts.
@@ -263,6 +267,9 @@ fn footprint(action: &FaultAction, topology: &Topology, lasting: Duration) -> Fo
         }
         Target::Node(name) => {
             footprint.zones.extend(zone_of(name));
+            if action.kind.is("pause") {
+                footprint.zones_silenced.extend(zone_of(name));
+            }
             if !action.kind.module().keeps_copies(action) {
                 footprint.zones_down.extend(zone_of(name));
                 footprint.nodes_down.insert(name.clone());
@@ -273,6 +280,9 @@ fn footprint(action: &FaultAction, topology: &Topology, lasting: Duration) -> Fo
         Target::SuccessorOf(of) => {
             let unknown = format!("the zone of the successor of {of}");
             footprint.zones.insert(unknown.clone());
+            if action.kind.is("pause") {
+                footprint.zones_silenced.insert(unknown.clone());
+            }
             if !action.kind.module().keeps_copies(action) {
                 footprint.zones_down.insert(unknown);
                 footprint.nodes_down.insert(format!("the successor of {of}"));
@@ -300,13 +310,21 @@ fn within_budget(
     let mut zones = footprint.zones.clone();
     let mut zones_down = footprint.zones_down.clone();
     let mut nodes_down = footprint.nodes_down.clone();
-    for (_, other) in drawn
+    for (other_fault, other) in drawn
         .iter()
         .filter(|(fault, other)| overlaps((fault, other), (candidate, footprint)))
     {
         zones.extend(other.zones.iter().cloned());
         zones_down.extend(other.zones_down.iter().cloned());
         nodes_down.extend(other.nodes_down.iter().cloned());
+        // A fault that takes copies down may not strike while a pause elsewhere holds a copy
+        // out of the ISRs; a pause may still join a crash (the crashed copy is out already).
+        if !footprint.zones_down.is_empty() && other_fault.at <= candidate.at {
+            zones_down.extend(other.zones_silenced.iter().cloned());
+        }
+        if !other.zones_down.is_empty() && candidate.at < other_fault.at {
+            zones_down.extend(footprint.zones_silenced.iter().cloned());
+        }
     }
     // A zone fault alone may take more nodes than `nodes_down_max`; the zone budget is what
     // keeps it safe.
@@ -556,7 +574,19 @@ mod tests {
             .iter()
             .filter(|fault| matches!(fault.action.target, Target::SuccessorOf(_)))
             .count();
-        assert!(successors > 5, "only {successors} faults aimed at a successor");
+        assert!(successors > 2, "only {successors} faults aimed at a successor");
+        // No crash starts while a pause in another zone holds a copy out of the ISRs.
+        for crash in schedule.iter().filter(|fault| fault.action.kind.is("kill")) {
+            for pause in schedule.iter().filter(|other| {
+                other.action.kind.is("pause") && active(other, crash.at) && other.at < crash.at
+            }) {
+                assert_eq!(
+                    zone_of(&topology, &pause.action.target),
+                    zone_of(&topology, &crash.action.target),
+                    "{crash:?} during {pause:?}"
+                );
+            }
+        }
         // Without the overlap keys, the same kinds never touch two zones at once.
         let plain = spec_with("[\"kill\", \"pause\", \"slow-link\"]", "");
         let schedule = build_schedule(&plain, &topology, &mut ChaCha8Rng::seed_from_u64(9));
