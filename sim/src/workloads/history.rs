@@ -169,43 +169,92 @@ mod tests {
 
     use super::*;
     use crate::workloads::{
-        Acks, ClientId, FinalReadDone, OpId, Payload, ProduceError, ProduceFailed, ProduceInvoked, ProduceOk,
-        ProduceUnknown, RecordRead,
+        Acks, ClientId, FinalReadDone, FinalReadStarted, HistoryPolicy, OpId, Payload, ProduceError,
+        ProduceFailed, ProduceInvoked, ProduceOk, ProduceUnknown, RecordRead, RetentionAllowed,
     };
 
+    /// The example of HISTORY_FORMAT.md, line for line.
     fn one_of_each() -> History {
         let mut history = History::new();
-        history.record(ProduceInvoked {
-            client: ClientId(1),
-            op_id: OpId(7),
-            at: Duration::from_nanos(1_500_000_001),
-            handed_over_at: Duration::from_nanos(1_400_000_000),
-            topic: "orders".to_string(),
-            partition: 2,
-            key: Some(Payload::from("k")),
-            value: Payload::from("1-7"),
-            producer_id: Some(4_000),
-            producer_epoch: Some(0),
-            sequence: Some(12),
-            acks: Acks::All,
+        history.record(HistoryPolicy {
+            client: ClientId(0),
+            at: Duration::ZERO,
+            version: 2,
+            allow_duplicates_without_idempotence: true,
+            strict_for_weak_acks: false,
+            require_final_read: true,
         });
+        let invoked =
+            |op_id: u64, at_ns: u64, handed_ns: u64, key: Option<&str>, value: Payload, sequence: i32| {
+                ProduceInvoked {
+                    client: ClientId(1),
+                    op_id: OpId(op_id),
+                    at: Duration::from_nanos(at_ns),
+                    handed_over_at: Duration::from_nanos(handed_ns),
+                    topic: "orders".to_string(),
+                    partition: 2,
+                    key: key.map(Payload::from),
+                    value,
+                    producer_id: Some(4_000),
+                    producer_epoch: Some(0),
+                    sequence: Some(sequence),
+                    acks: Acks::All,
+                }
+            };
+        history.record(invoked(
+            7,
+            1_500_000_001,
+            1_400_000_000,
+            Some("k"),
+            Payload::from("1-7"),
+            12,
+        ));
         history.record(ProduceOk {
             client: ClientId(1),
             op_id: OpId(7),
             at: Duration::from_millis(1_600),
             offset: Some(40),
         });
+        history.record(invoked(
+            8,
+            1_650_000_000,
+            1_650_000_000,
+            Some("k"),
+            Payload::from("1-8"),
+            13,
+        ));
         history.record(ProduceFailed {
             client: ClientId(1),
             op_id: OpId(8),
             at: Duration::from_millis(1_700),
             error: ProduceError::NotEnoughReplicas,
         });
+        history.record(invoked(
+            9,
+            1_750_000_000,
+            1_750_000_000,
+            None,
+            Payload::from(vec![0xfe, 0xff]),
+            13,
+        ));
         history.record(ProduceUnknown {
             client: ClientId(1),
             op_id: OpId(9),
             at: Duration::from_millis(1_800),
             reason: "request timed out after 30 s".to_string(),
+        });
+        history.record(RetentionAllowed {
+            client: ClientId(2),
+            at: Duration::from_millis(1_850),
+            topic: "orders".to_string(),
+            partition: 2,
+            allowed_start: 0,
+        });
+        history.record(FinalReadStarted {
+            client: ClientId(2),
+            at: Duration::from_millis(1_850),
+            topic: "orders".to_string(),
+            partition: 2,
         });
         history.record(RecordRead {
             client: ClientId(2),
@@ -213,8 +262,8 @@ mod tests {
             topic: "orders".to_string(),
             partition: 2,
             offset: 40,
-            key: None,
-            value: Payload::from(vec![0xfe, 0xff]),
+            key: Some(Payload::from("k")),
+            value: Payload::from("1-7"),
             final_read: true,
         });
         history.record(FinalReadDone {
@@ -263,18 +312,18 @@ mod tests {
             .expect("writes to memory");
         let text = String::from_utf8(bytes).expect("JSON is UTF-8");
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 6);
+        assert_eq!(lines.len(), 11);
         assert_eq!(
-            lines[0],
+            lines[1],
             r#"{"type":"produce_invoked","client":1,"op_id":7,"at_ns":1500000001,"handed_over_ns":1400000000,"topic":"orders","partition":2,"key":"k","value":"1-7","producer_id":4000,"producer_epoch":0,"sequence":12,"acks":"all"}"#
         );
         assert_eq!(
-            lines[2],
+            lines[4],
             r#"{"type":"produce_failed","client":1,"op_id":8,"at_ns":1700000000,"error":"NOT_ENOUGH_REPLICAS"}"#
         );
         assert_eq!(
-            lines[4],
-            r#"{"type":"read","client":2,"at_ns":1900000000,"topic":"orders","partition":2,"offset":40,"key":null,"value":{"hex":"feff"},"final_read":true}"#
+            lines[5],
+            r#"{"type":"produce_invoked","client":1,"op_id":9,"at_ns":1750000000,"handed_over_ns":1750000000,"topic":"orders","partition":2,"key":null,"value":{"hex":"feff"},"producer_id":4000,"producer_epoch":0,"sequence":13,"acks":"all"}"#
         );
     }
 
