@@ -203,6 +203,13 @@ pub trait FaultKindModule: Sync {
         false
     }
 
+    /// Whether the fault keeps its target's copies whole but holds them out of the ISRs once
+    /// its session expires (a pause): for the budget, a crash elsewhere meanwhile could take
+    /// the last in-sync copy's unflushed tail.
+    fn holds_copies_out_of_isr(&self) -> bool {
+        false
+    }
+
     /// Whether the fault cuts its target off while it keeps running (a partition or an
     /// isolation): an active controller so cut off must step down.
     fn cuts_off(&self) -> bool {

@@ -616,6 +616,20 @@ mod tests {
             .expect
     }
 
+    /// controller-1 came back at 30 s from what its disk held.
+    fn controller_1_recovered_at_30s() -> TraceEntry {
+        crate::checkers::test_support::entry(
+            "controller-1",
+            30_000,
+            Event::ControllerRecovered {
+                last_log_index: Some(10),
+                snapshot_offset: None,
+                vote_term: Some(3),
+                discarded_tail_bytes: 0,
+            },
+        )
+    }
+
     /// Every controller crashed from 10 s to 30 s, the active one included.
     fn controllers_crashed() -> FiredFault {
         let controllers: Vec<String> = (1..=3).map(|id| format!("controller-{id}")).collect();
@@ -684,16 +698,7 @@ mod tests {
             Event::ControllerActivated { term: 3 },
         );
         // Every controller restarted at 30 s, recovering its log from disk.
-        let recovered = crate::checkers::test_support::entry(
-            "controller-1",
-            30_000,
-            Event::ControllerRecovered {
-                last_log_index: Some(10),
-                snapshot_offset: None,
-                vote_term: Some(3),
-                discarded_tail_bytes: 0,
-            },
-        );
+        let recovered = controller_1_recovered_at_30s();
         assert!(judgement
             .controller_takeover(&fired[0], &[recovered.clone(), other_same_term])
             .is_some());
@@ -755,16 +760,7 @@ mod tests {
             .is_none());
         // The crashed controller restarted at 30 s (its log recovered from disk): a takeover
         // after 40 s is late.
-        let recovered = crate::checkers::test_support::entry(
-            "controller-1",
-            30_000,
-            Event::ControllerRecovered {
-                last_log_index: Some(10),
-                snapshot_offset: None,
-                vote_term: Some(3),
-                discarded_tail_bytes: 0,
-            },
-        );
+        let recovered = controller_1_recovered_at_30s();
         assert!(judgement
             .controller_takeover(&fired[0], &[recovered.clone(), activated(45)])
             .is_some());

@@ -267,7 +267,7 @@ fn footprint(action: &FaultAction, topology: &Topology, lasting: Duration) -> Fo
         }
         Target::Node(name) => {
             footprint.zones.extend(zone_of(name));
-            if action.kind.is("pause") {
+            if action.kind.module().holds_copies_out_of_isr() {
                 footprint.zones_silenced.extend(zone_of(name));
             }
             if !action.kind.module().keeps_copies(action) {
@@ -280,7 +280,7 @@ fn footprint(action: &FaultAction, topology: &Topology, lasting: Duration) -> Fo
         Target::SuccessorOf(of) => {
             let unknown = format!("the zone of the successor of {of}");
             footprint.zones.insert(unknown.clone());
-            if action.kind.is("pause") {
+            if action.kind.module().holds_copies_out_of_isr() {
                 footprint.zones_silenced.insert(unknown.clone());
             }
             if !action.kind.module().keeps_copies(action) {

@@ -23,6 +23,10 @@ impl FaultKindModule for Pause {
         true
     }
 
+    fn holds_copies_out_of_isr(&self) -> bool {
+        true
+    }
+
     fn draw(&self, draw: &mut Draw<'_>) -> Drawn {
         Drawn::at(draw.server())
     }
