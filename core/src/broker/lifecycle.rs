@@ -177,14 +177,24 @@ impl Broker {
         }
     }
 
+    /// Serves until a controlled shutdown completes, or until the storage health manager asks
+    /// for a restart: that request wins over whatever the broker is doing at the time
+    /// (registering, a heartbeat, a shutdown), since each of those may be waiting on the very
+    /// storage that stopped.
     async fn serve_until_shutdown(&self) -> BrokerExit {
+        tokio::select! {
+            biased;
+            _ = self.storage.restart_requested() => BrokerExit::StorageRestart,
+            exit = self.serve() => exit,
+        }
+    }
+
+    async fn serve(&self) -> BrokerExit {
         let mut epoch = self.register().await;
         let mut shutdown_requested = std::pin::pin!(tokio::signal::ctrl_c());
-        let mut storage_restart = std::pin::pin!(self.storage.restart_requested());
         loop {
             tokio::select! {
                 biased;
-                _ = &mut storage_restart => return BrokerExit::StorageRestart,
                 _ = &mut shutdown_requested => break,
                 _ = tokio::time::sleep(self.config.params.heartbeat_interval) => {
                     if let HeartbeatOutcome::MustReregister = self.heartbeat(epoch).await {

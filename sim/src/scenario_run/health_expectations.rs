@@ -15,8 +15,15 @@ use crate::trace::{TraceEntry, TraceKind};
 
 /// For every `disk-stall` fault on a broker that lasts at least `within`: the broker's
 /// storage health manager reports the stall (and the broker restarts) within `within` of
-/// the fault's start, and the restarted broker registers again within that time; from then until the fault heals (`safety_ended` for a fault
-/// without its own end) the metadata log neither unfences the broker nor adds it to an ISR.
+/// the fault's start, and the restarted broker registers again within that time; from then
+/// until the fault heals (`safety_ended` for a fault without its own end) the metadata log
+/// neither unfences the broker nor adds it to an ISR.
+///
+/// The manager lives in the broker's process, so the deadline binds only the life in which
+/// the disk stalled: a broker down when its disk stalls, or killed before the deadline, owes
+/// no report for that life. A life that starts on the stalled disk never had healthy storage;
+/// by design it waits, fenced, instead of restarting again and again, so from its start until
+/// the disk heals it must be neither unfenced nor let into an ISR.
 pub fn stalled_brokers_restarted(
     fired: &[FiredFault],
     trace: &[TraceEntry],
@@ -34,7 +41,58 @@ pub fn stalled_brokers_restarted(
             let Some(broker) = node.strip_prefix("broker-").and_then(|id| id.parse::<u32>().ok()) else {
                 continue;
             };
-            failures.extend(judge_stalled_broker(trace, broker, fault.at, healed_at, within));
+            let downs = down_intervals(fired, node, safety_ended);
+            let stall = Stall {
+                at: fault.at,
+                healed_at,
+            };
+            failures.extend(judge_stalled_broker_lives(trace, broker, stall, &downs, within));
+        }
+    }
+    failures
+}
+
+/// One disk stall: from `at` until `healed_at`.
+#[derive(Debug, Clone, Copy)]
+struct Stall {
+    at: Duration,
+    healed_at: Duration,
+}
+
+/// When other faults held `node` down: each interval ends with the node's process starting
+/// again (a fault without its own end is healed when the safety phase ends).
+fn down_intervals(fired: &[FiredFault], node: &str, safety_ended: Duration) -> Vec<(Duration, Duration)> {
+    let mut downs: Vec<_> = fired
+        .iter()
+        .filter(|other| other.effect.held_down.iter().any(|held| held == node))
+        .map(|other| (other.at, other.heal_at.unwrap_or(safety_ended).min(safety_ended)))
+        .collect();
+    downs.sort();
+    downs
+}
+
+/// Judges each life of `broker` that the stall touches: the life it struck (if the broker was
+/// up then) by [`judge_stalled_broker`], and each life that started on the stalled disk by
+/// [`admitted_while_stalled`].
+fn judge_stalled_broker_lives(
+    trace: &[TraceEntry],
+    broker: u32,
+    stall: Stall,
+    downs: &[(Duration, Duration)],
+    within: Duration,
+) -> Vec<String> {
+    let deadline = stall.at + within;
+    let down_at_stall = downs
+        .iter()
+        .any(|(from, until)| *from <= stall.at && stall.at < *until);
+    let killed_before_deadline = downs.iter().any(|(from, _)| stall.at < *from && *from < deadline);
+    let mut failures = Vec::new();
+    if !down_at_stall && !killed_before_deadline {
+        return judge_stalled_broker(trace, broker, stall.at, stall.healed_at, within);
+    }
+    for (_, started) in downs {
+        if stall.at <= *started && *started < stall.healed_at {
+            failures.extend(admitted_while_stalled(trace, broker, *started, stall.healed_at));
         }
     }
     failures
@@ -215,6 +273,38 @@ mod tests {
             applied(130, 4, vec![isr(vec![1, 2, 3])]),
         ];
         assert_eq!(judge(&trace), Vec::<String>::new());
+    }
+
+    fn judge_with_downs(trace: &[TraceEntry], downs: &[(u64, u64)]) -> Vec<String> {
+        let downs: Vec<_> = downs
+            .iter()
+            .map(|(from, until)| (Duration::from_secs(*from), Duration::from_secs(*until)))
+            .collect();
+        let stall = Stall {
+            at: FAULT_AT,
+            healed_at: HEALED_AT,
+        };
+        judge_stalled_broker_lives(trace, 2, stall, &downs, WITHIN)
+    }
+
+    /// A broker down when its disk stalls (or killed before the deadline) owes no report for
+    /// that life; the life it starts on the stalled disk must stay fenced until the disk heals.
+    #[test]
+    fn a_broker_down_or_killed_during_the_stall_owes_no_report_but_stays_fenced() {
+        assert_eq!(
+            judge_with_downs(&[registered(70, 7)], &[(20, 60)]),
+            Vec::<String>::new()
+        );
+        assert_eq!(judge_with_downs(&[], &[(40, 60)]), Vec::<String>::new());
+        let unfenced = vec![
+            registered(62, 7),
+            applied(64, 2, vec![MetadataRecord::UnfenceBroker { broker: 2, epoch: 7 }]),
+        ];
+        let failures = judge_with_downs(&unfenced, &[(40, 60)]);
+        assert!(failures[0].contains("unfenced at 64.000s"), "{failures:?}");
+        // Killed only after the deadline: the report was still owed.
+        let failures = judge_with_downs(&[], &[(55, 60)]);
+        assert!(failures[0].contains("never reported the stall"), "{failures:?}");
     }
 
     #[test]
