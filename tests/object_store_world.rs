@@ -70,7 +70,7 @@ fn the_object_store_lives_outside_the_zones_and_takes_its_faults() {
         put_from_client(&world, "tier/orders/0/b.log")
             .await
             .map_err(|error| format!("a put after losing az-1 failed: {error}"))?;
-        world.restore_zone("az-1", &[]);
+        world.restore_zone("az-1", &korasim_sim::faults::Held::default());
 
         // Isolating a zone cuts its nodes off from the store (the client's zone here, since
         // the client is what can talk to it from a test).

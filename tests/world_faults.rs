@@ -44,3 +44,44 @@ fn a_slowed_link_delays_requests_until_healed() {
     });
     assert!(report.passed(), "{}", report.failure_summary());
 }
+
+/// A node a pause still holds starts frozen when it is restarted after a crash: the new
+/// process does nothing (it does not even recover its log) until the pause heals.
+#[test]
+fn a_node_restarted_under_a_pause_starts_frozen() {
+    let report = run_seeded(7, WorldParams::default(), |world| async move {
+        wait_for_active_controller(&world, Duration::from_secs(20)).await?;
+        let recoveries = |world: &korasim_sim::world::World| {
+            world
+                .trace()
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .entries()
+                .iter()
+                .filter(|entry| {
+                    entry.node == "controller-3"
+                        && matches!(
+                            entry.kind,
+                            korasim_sim::trace::TraceKind::Node(
+                                korasim_core::observe::Event::ControllerRecovered { .. }
+                            )
+                        )
+                })
+                .count()
+        };
+        let before = recoveries(&world);
+        world.kill("controller-3");
+        world.restart_frozen_if_paused("controller-3", &["controller-3".to_string()]);
+        world.sleep(Duration::from_secs(5)).await;
+        if recoveries(&world) != before {
+            return Err("the restarted node ran although a pause still held it".to_string());
+        }
+        world.resume("controller-3");
+        world.sleep(Duration::from_secs(2)).await;
+        if recoveries(&world) != before + 1 {
+            return Err("the node did not start once its pause healed".to_string());
+        }
+        Ok(())
+    });
+    assert!(report.passed(), "{}", report.failure_summary());
+}

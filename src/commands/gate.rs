@@ -91,9 +91,26 @@ fn run_all(
         .collect();
     drop(sender);
     let mut results = Vec::new();
+    // Without a terminal (CI logs, a soak under `setsid`) the bar draws nothing: a plain
+    // line per failure as it happens and a count every tenth of the runs stand in for it.
+    let plain = progress.is_hidden();
+    let total = progress.length().unwrap_or(0);
+    let every = (total / 10).max(1);
     for (scenario, record) in receiver {
         progress.set_message(format!("{} seed {}", record.scenario, record.seed));
         progress.inc(1);
+        if plain {
+            let done = progress.position();
+            if !record.passed {
+                eprintln!(
+                    "failed: {} seed {} ({})",
+                    record.scenario, record.seed, record.replay
+                );
+            }
+            if done.is_multiple_of(every) || done == total {
+                eprintln!("{done}/{total} runs, {:.0} s", progress.elapsed().as_secs_f64());
+            }
+        }
         results.push((scenario, record));
     }
     for worker in workers {

@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use korasim_core::broker::PrefixTrimRole;
 use rand::RngCore;
@@ -296,6 +297,9 @@ pub struct Effect {
     pub disks_held: Vec<String>,
     /// Nodes it keeps paused until healed.
     pub paused_held: Vec<String>,
+    /// Links (from, to) it cuts (`None`) or slows by the given delay until healed: the
+    /// expectations ask whether the controllers still left up can form a working quorum.
+    pub degraded_links: Vec<(String, String, Option<Duration>)>,
     pub corruption: Option<Corruption>,
     /// Its target resolved to nothing it could act on (the run notes it).
     pub found_no_target: bool,
@@ -392,13 +396,14 @@ impl Draw<'_> {
     }
 }
 
-/// Heals by restarting `names`, except those another fault holds down.
+/// Heals by restarting `names`, except those another fault holds down; a node a pause still
+/// holds starts frozen (`World::restart_frozen_if_paused`).
 pub fn restart_unless_held(names: Vec<String>) -> Heal {
     Heal::new(move |world, held| {
         names
             .iter()
             .filter(|name| !held.nodes_down.contains(name))
-            .for_each(|name| world.restart(name))
+            .for_each(|name| world.restart_frozen_if_paused(name, &held.paused))
     })
 }
 

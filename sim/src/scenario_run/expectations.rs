@@ -1,7 +1,7 @@
 //! The scenario's own expectations (deadlines and end states), judged after the run from the
 //! trace and from what a client reads, the same way the checkers judge invariants.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use korasim_core::metadata::{FenceReason, MetadataRecord};
@@ -28,8 +28,12 @@ pub struct Judgement<'a> {
     /// When the liveness phase healed every fault still active.
     pub safety_ended: Duration,
     pub broker_nodes: BTreeMap<u32, String>,
-    /// How many controllers the metadata quorum has.
-    pub controller_count: usize,
+    /// The metadata quorum's controllers, by node name.
+    pub controllers: Vec<String>,
+    /// A link between two controllers slower than this (one way) keeps them from working as
+    /// a quorum: a vote or a lease renewal cannot come back in time (the smaller of the
+    /// election timeout and the active controller's lease).
+    pub quorum_link_delay_max: Duration,
 }
 
 /// How a broker came to be fenced.
@@ -104,10 +108,20 @@ impl Judgement<'_> {
     /// here and a pause there) held a majority of the controllers down while `fired` was
     /// active: until then nothing can fence, elect or take over.
     fn quorum_back_at(&self, fired: &FiredFault) -> Option<Duration> {
-        if self.controller_count == 0 {
-            return None;
-        }
         let fired_until = self.healed_at(fired);
+        self.quorum_lost_spans()
+            .into_iter()
+            .rev()
+            .find(|(lost, back)| *lost <= fired_until && *back >= fired.at)
+            .map(|(_, back)| back)
+    }
+
+    /// The spans during which the faults active together held a majority of the controllers
+    /// down or cut off, merged where they touch, in order.
+    fn quorum_lost_spans(&self) -> Vec<(Duration, Duration)> {
+        if self.controllers.is_empty() {
+            return Vec::new();
+        }
         let mut moments: Vec<Duration> = self
             .fired
             .iter()
@@ -115,31 +129,74 @@ impl Judgement<'_> {
             .collect();
         moments.sort();
         moments.dedup();
-        // Sweep the moments at which the set of silenced controllers changes; a run of
-        // quorum-less spans touching `fired` ends when the quorum is back.
-        let mut back = None;
-        let mut lost_since_touching = false;
+        // Sweep the moments at which the set of silenced controllers changes.
+        let mut spans: Vec<(Duration, Duration)> = Vec::new();
         for span in moments.windows(2) {
             let (start, end) = (span[0], span[1]);
-            let mut down: Vec<&str> = self
+            let active: Vec<&FiredFault> = self
                 .fired
                 .iter()
                 .filter(|other| other.at <= start && self.healed_at(other) > start)
-                .flat_map(silenced_controllers)
                 .collect();
-            down.sort();
-            down.dedup();
-            let lost = down.len() > self.controller_count / 2;
-            if !lost {
-                lost_since_touching = false;
+            if self.quorum_can_work(&active) {
                 continue;
             }
-            if lost_since_touching || (start <= fired_until && end >= fired.at) {
-                lost_since_touching = true;
-                back = Some(end);
+            match spans.last_mut() {
+                Some(last) if last.1 == start => last.1 = end,
+                _ => spans.push((start, end)),
             }
         }
-        back
+        spans
+    }
+
+    /// Whether, under the faults `active` together, a majority of the controllers is up and
+    /// every two of them can talk in time (no cut between them either way, no link slower
+    /// than `quorum_link_delay_max`).
+    fn quorum_can_work(&self, active: &[&FiredFault]) -> bool {
+        let down: BTreeSet<&str> = active
+            .iter()
+            .flat_map(|fault| silenced_controllers(fault))
+            .collect();
+        let bad_pairs: BTreeSet<(&str, &str)> = active
+            .iter()
+            .flat_map(|fault| &fault.effect.degraded_links)
+            .filter(|(_, _, delay)| delay.is_none_or(|delay| delay >= self.quorum_link_delay_max))
+            .flat_map(|(from, to, _)| [(from.as_str(), to.as_str()), (to.as_str(), from.as_str())])
+            .collect();
+        let up: Vec<&str> = self
+            .controllers
+            .iter()
+            .map(String::as_str)
+            .filter(|name| !down.contains(name))
+            .collect();
+        let majority = self.controllers.len() / 2 + 1;
+        // Quorums are few (at most a handful of controllers): try every subset of the live ones.
+        (0u32..1 << up.len()).any(|subset| {
+            let members: Vec<&str> = (0..up.len())
+                .filter(|bit| subset & (1 << bit) != 0)
+                .map(|bit| up[bit])
+                .collect();
+            members.len() >= majority
+                && members
+                    .iter()
+                    .all(|a| members.iter().all(|b| a == b || !bad_pairs.contains(&(*a, *b))))
+        })
+    }
+
+    /// The first moment from `from` on after which the quorum stays up for `within`: a quorum
+    /// lost again before that starts the wait over from its return.
+    fn quorum_steady_from(&self, from: Duration, within: Duration) -> Duration {
+        let mut steady = from;
+        for (lost, back) in self.quorum_lost_spans() {
+            if back <= steady {
+                continue;
+            }
+            if lost > steady + within {
+                break;
+            }
+            steady = steady.max(back);
+        }
+        steady
     }
 
     /// Whether a fault held `node` down or cut off at `at`.
@@ -162,9 +219,17 @@ impl Judgement<'_> {
         if !fired.took_active_controller || excused_by_heal {
             return None;
         }
+        // Later faults that take the quorum away again before the deadline push it back: an
+        // election needs `within` of a standing quorum.
+        let steady = self.quorum_steady_from(start, within);
+        let lost_again = self
+            .quorum_lost_spans()
+            .into_iter()
+            .map(|(lost, _)| lost)
+            .find(|lost| *lost > start);
         // After a quorum loss the old controller itself may come back active: in a later term,
         // or in its own term (openraft resumes a leadership whose vote it synced).
-        let quorum_lost = quorum_back.is_some();
+        let quorum_lost = quorum_back.is_some() || steady > start;
         let took_over = trace.iter().any(|entry| {
             let TraceKind::Node(Event::ControllerActivated { term }) = entry.kind else {
                 return false;
@@ -174,19 +239,20 @@ impl Judgement<'_> {
             } else {
                 term > old_term && entry.node != old
             };
-            entry.at >= fired.at && entry.at <= start + within && counts
+            entry.at >= fired.at && entry.at <= steady + within && counts
         });
         // ... or it never lost its leadership: a controller paused or cut off briefly while
         // the quorum was down is running again when the quorum returns, and goes on as the
         // active one without stepping down or restarting (a pause keeps its process) until the
-        // deadline. (A later fault on it is judged on its own.)
-        let deadline = start + within;
-        let kept_it = quorum_lost
+        // deadline, or until a later quorum loss takes it. (A later fault on it is judged on
+        // its own.)
+        let kept_until = lost_again.map_or(start + within, |lost| lost.min(start + within));
+        let kept_it = quorum_back.is_some()
             && !self.silenced_at(&old, start)
             && !trace.iter().any(|entry| {
                 entry.node == old
                     && entry.at >= fired.at
-                    && entry.at <= deadline
+                    && entry.at <= kept_until
                     && matches!(
                         entry.kind,
                         TraceKind::Node(
@@ -665,7 +731,8 @@ mod tests {
             safety_started: Duration::ZERO,
             safety_ended: Duration::from_secs(60),
             broker_nodes: nodes(),
-            controller_count: 3,
+            controllers: (1..=3).map(|id| format!("controller-{id}")).collect(),
+            quorum_link_delay_max: Duration::from_millis(500),
         };
         let activated = |seconds: u64| {
             crate::checkers::test_support::entry(
@@ -744,7 +811,8 @@ mod tests {
             safety_started: Duration::ZERO,
             safety_ended: Duration::from_secs(60),
             broker_nodes: nodes(),
-            controller_count: 3,
+            controllers: (1..=3).map(|id| format!("controller-{id}")).collect(),
+            quorum_link_delay_max: Duration::from_millis(500),
         };
         assert_eq!(judgement.quorum_back_at(&fired[0]), Some(Duration::from_secs(30)));
         assert_eq!(judgement.quorum_back_at(&fired[1]), Some(Duration::from_secs(30)));
@@ -788,6 +856,114 @@ mod tests {
         assert_eq!(judgement.quorum_back_at(&apart[0]), None);
         assert!(judgement
             .controller_takeover(&apart[0], &[activated(25)])
+            .is_some());
+    }
+
+    /// A controller paused (the active one) while the link between the other two is slower
+    /// than a vote can wait: the two left up cannot work as a quorum, so the takeover is due
+    /// only once the link is fast again. A slightly slow link leaves the quorum working.
+    #[test]
+    fn a_slow_link_between_the_controllers_left_up_counts_as_a_lost_quorum() {
+        let expect = expect_takeover_within_10s();
+        let mut paused = controllers_crashed();
+        paused.silenced = vec!["controller-1".to_string()];
+        paused.heal_at = Some(Duration::from_secs(50));
+        let mut slowed = controllers_crashed();
+        slowed.silenced.clear();
+        slowed.took_active_controller = false;
+        slowed.active_controller_before = None;
+        slowed.at = Duration::from_secs(5);
+        slowed.heal_at = Some(Duration::from_secs(40));
+        slowed.effect.degraded_links = vec![(
+            "controller-3".to_string(),
+            "controller-2".to_string(),
+            Some(Duration::from_secs(2)),
+        )];
+        let fired = [paused.clone(), slowed.clone()];
+        let judgement = Judgement {
+            expect: &expect,
+            fired: &fired,
+            session_timeout: Duration::from_secs(9),
+            heartbeat_interval: Duration::from_secs(2),
+            safety_started: Duration::ZERO,
+            safety_ended: Duration::from_secs(60),
+            broker_nodes: nodes(),
+            controllers: (1..=3).map(|id| format!("controller-{id}")).collect(),
+            quorum_link_delay_max: Duration::from_millis(500),
+        };
+        assert_eq!(judgement.quorum_back_at(&fired[0]), Some(Duration::from_secs(40)));
+        let activated = |seconds: u64| {
+            crate::checkers::test_support::entry(
+                "controller-2",
+                seconds * 1000,
+                Event::ControllerActivated { term: 9 },
+            )
+        };
+        assert_eq!(judgement.controller_takeover(&fired[0], &[activated(45)]), None);
+        assert!(judgement
+            .controller_takeover(&fired[0], &[activated(55)])
+            .is_some());
+        // 100 ms more on that link: the two still make a quorum, the usual deadline applies.
+        slowed.effect.degraded_links[0].2 = Some(Duration::from_millis(100));
+        let fired = [paused, slowed];
+        let judgement = Judgement {
+            fired: &fired,
+            ..judgement
+        };
+        assert_eq!(judgement.quorum_back_at(&fired[0]), None);
+        assert!(judgement
+            .controller_takeover(&fired[0], &[activated(25)])
+            .is_some());
+        assert_eq!(judgement.controller_takeover(&fired[0], &[activated(15)]), None);
+    }
+
+    /// The quorum lost again soon after it returned: the takeover waits for a quorum that
+    /// stands for the whole deadline.
+    #[test]
+    fn a_quorum_lost_again_before_the_deadline_pushes_the_takeover_back() {
+        let expect = expect_takeover_within_10s();
+        let first = controllers_crashed();
+        let mut second = controllers_crashed();
+        second.took_active_controller = false;
+        second.active_controller_before = None;
+        second.at = Duration::from_secs(33);
+        second.heal_at = Some(Duration::from_secs(50));
+        let fired = [first, second];
+        let judgement = Judgement {
+            expect: &expect,
+            fired: &fired,
+            session_timeout: Duration::from_secs(9),
+            heartbeat_interval: Duration::from_secs(2),
+            safety_started: Duration::ZERO,
+            safety_ended: Duration::from_secs(90),
+            broker_nodes: nodes(),
+            controllers: (1..=3).map(|id| format!("controller-{id}")).collect(),
+            quorum_link_delay_max: Duration::from_millis(500),
+        };
+        let activated = |seconds: u64| {
+            crate::checkers::test_support::entry(
+                "controller-2",
+                seconds * 1000,
+                Event::ControllerActivated { term: 9 },
+            )
+        };
+        // The crashed controllers start again (a crash ends the old one's leadership).
+        let recovered = crate::checkers::test_support::entry(
+            "controller-1",
+            30_500,
+            Event::ControllerRecovered {
+                last_log_index: None,
+                snapshot_offset: None,
+                vote_term: None,
+                discarded_tail_bytes: 0,
+            },
+        );
+        assert_eq!(
+            judgement.controller_takeover(&fired[0], &[recovered.clone(), activated(55)]),
+            None
+        );
+        assert!(judgement
+            .controller_takeover(&fired[0], &[recovered, activated(65)])
             .is_some());
     }
 }

@@ -174,10 +174,16 @@ pub async fn execute(world: World, spec: ScenarioSpec) -> Result<(), String> {
         safety_started,
         safety_ended,
         broker_nodes: brokers.clone(),
-        controller_count: plans
+        controllers: plans
             .iter()
             .filter(|plan| matches!(plan.role, crate::world::Role::Controller(_)))
-            .count(),
+            .map(|plan| plan.name.clone())
+            .collect(),
+        quorum_link_delay_max: world
+            .params()
+            .controller
+            .election_timeout_min
+            .min(world.params().controller.active_lease),
     };
     {
         // Judged under the trace's lock rather than on a copy: a data run's trace holds

@@ -123,7 +123,7 @@ pub async fn zone_of_active_controller_lost_and_the_rest_carry_on(world: World) 
     }
     // Two zones left: a replication factor of 3 cannot be placed, 2 can.
     create_topic(&world, "two-zones", 3, 2, STARTUP_DEADLINE).await?;
-    world.restore_zone(&zone, &[]);
+    world.restore_zone(&zone, &crate::faults::Held::default());
     wait_for_all_brokers_unfenced(&world, STARTUP_DEADLINE).await
 }
 

@@ -413,13 +413,25 @@ impl World {
 
     /// Starts a crashed node again from what its disk kept.
     pub fn restart(&self, name: &str) {
+        self.restart_frozen_if_paused(name, &[]);
+    }
+
+    /// Starts a node that is down again. A node in `still_paused` (a `pause` fault still holds
+    /// it) starts frozen: the pause stands for the machine being stopped, so the new process
+    /// is stopped too until that pause heals; otherwise a crash would silently end every pause
+    /// of the node while the run still counts it silenced.
+    pub fn restart_frozen_if_paused(&self, name: &str, still_paused: &[String]) {
         if !lock(&self.state.down_nodes).remove(name) {
             return;
         }
         self.fault(FaultEvent::NodeRestarted {
             node: name.to_string(),
         });
-        self.state.handle.restart(self.node(name).handle.id());
+        let id = self.node(name).handle.id();
+        self.state.handle.restart(id);
+        if still_paused.iter().any(|paused| paused == name) {
+            self.state.handle.pause(id);
+        }
     }
 
     /// Asks a node to shut down cleanly (a ctrl-c); a broker does a controlled shutdown.
@@ -450,16 +462,16 @@ impl World {
 
     /// Brings back every node of `zone` except those in `kept_down` (still down for another
     /// reason).
-    pub fn restore_zone(&self, zone: &str, kept_down: &[String]) {
+    pub fn restore_zone(&self, zone: &str, held: &crate::faults::Held) {
         self.fault(FaultEvent::ZoneRestored {
             zone: zone.to_string(),
         });
         for name in self
             .nodes_in_zone(zone)
             .iter()
-            .filter(|name| !kept_down.contains(name))
+            .filter(|name| !held.nodes_down.contains(name))
         {
-            self.restart(name);
+            self.restart_frozen_if_paused(name, &held.paused);
         }
     }
 

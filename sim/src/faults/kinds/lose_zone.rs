@@ -28,9 +28,7 @@ impl FaultKindModule for LoseZone {
         Effect {
             silenced: nodes.clone(),
             held_down: nodes,
-            heal: Some(Heal::new(move |world, held| {
-                world.restore_zone(&zone, &held.nodes_down)
-            })),
+            heal: Some(Heal::new(move |world, held| world.restore_zone(&zone, held))),
             ..Effect::default()
         }
     }

@@ -71,6 +71,15 @@ impl FaultKindModule for Partition {
         let to: Vec<&str> = resolved.others.iter().map(String::as_str).collect();
         let one_way = action.params.flag("one_way");
         let cut = world.partition(&from, &to, one_way);
+        let mut degraded_links = Vec::new();
+        for a in &from {
+            for b in &to {
+                degraded_links.push((a.to_string(), b.to_string(), None));
+                if !one_way {
+                    degraded_links.push((b.to_string(), a.to_string(), None));
+                }
+            }
+        }
         // A one-way cut silences nobody for certain; a two-way cut silences the first side
         // towards the second, unless the second is only the clients: nothing should fence a
         // broker that lost only its external network.
@@ -81,6 +90,7 @@ impl FaultKindModule for Partition {
         };
         Effect {
             silenced,
+            degraded_links,
             found_no_target: cut.links.is_empty(),
             heal: Some(Heal::new(move |world, _| world.reconnect(&cut))),
             ..Effect::default()

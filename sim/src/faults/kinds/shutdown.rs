@@ -39,7 +39,7 @@ impl FaultKindModule for Shutdown {
             heal: Some(Heal::new(move |world, held| {
                 for name in stopped.iter().filter(|name| !held.nodes_down.contains(name)) {
                     world.mark_stopped(name);
-                    world.restart(name);
+                    world.restart_frozen_if_paused(name, &held.paused);
                 }
             })),
             ..Effect::default()

@@ -74,6 +74,10 @@ impl FaultKindModule for SlowLink {
         }
         Effect {
             found_no_target: pairs.is_empty(),
+            degraded_links: pairs
+                .iter()
+                .map(|(from, to)| (from.clone(), to.clone(), Some(delay)))
+                .collect(),
             heal: Some(Heal::new(move |world, _| {
                 for (from, to) in &pairs {
                     world.restore_link(from, to, delay);
