@@ -121,6 +121,11 @@ impl StorageHealth {
                 Err(error) => tracing::debug!(broker, %error, "storage probe failed"),
             }
             tokio::time::sleep(interval).await;
+            // Buggify: a storage probe late (the probing thread descheduled): a late probe is
+            // not a stalled disk; only an operation in flight for `stall_timeout` is.
+            if crate::buggify!() {
+                tokio::time::sleep(crate::buggify::random_delay(interval)).await;
+            }
         }
     }
 

@@ -65,6 +65,11 @@ impl HealthService {
         let mut state = DetectorState::default();
         loop {
             tokio::time::sleep(self.params.evaluation_interval).await;
+            // Buggify: a detector round skipped (the health node busy): decisions come a
+            // round late, and one that needs consecutive rounds must not count a missed one.
+            if crate::buggify!() {
+                continue;
+            }
             self.round(&mut state).await;
         }
     }
@@ -255,6 +260,11 @@ impl HealthService {
             let Some((topic, address)) = self.target(broker) else {
                 continue;
             };
+            // Buggify: a probe never sent (the agent's own hiccup): the detector must not read
+            // one missing probe as a broker's failure.
+            if crate::buggify!() {
+                continue;
+            }
             let produced = self.probe_produce(address, &topic).await;
             lock(&self.ledger).record(broker, ProbeKind::Produce, produced.map(|(latency, _)| latency));
             let Some((_, offset)) = produced else { continue };
@@ -303,6 +313,9 @@ impl HealthService {
             .call(address, &BrokerRequest::Telemetry, SCRAPE_TIMEOUT)
             .await
         {
+            // Buggify: a scrape lost after the broker answered: a broker with no fresh
+            // telemetry is unknown, not healthy and not slow.
+            Ok(BrokerResponse::Telemetry(_)) if crate::buggify!() => None,
             Ok(BrokerResponse::Telemetry(snapshot)) => Some(snapshot),
             _ => None,
         }

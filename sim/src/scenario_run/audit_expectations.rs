@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use korasim_core::broker::audit::rules::CorruptionReason;
-use korasim_core::metadata::MetadataRecord;
+use korasim_core::metadata::{MetadataRecord, Mitigation};
 use korasim_core::observe::Event;
 
 use korasim_core::broker::PrefixTrimRole;
@@ -176,7 +176,14 @@ fn judge_damage(
                 partition,
             },
             _,
-        ) => replica_repaired(trace, detected_at, *broker, topic, *partition),
+        ) => replica_repaired(
+            trace,
+            detected_at,
+            damaged_batch_dropped(damage, detected_at, trace),
+            *broker,
+            topic,
+            *partition,
+        ),
         (Found::Object { object_id }, _) => trace
             .iter()
             .filter(|entry| entry.at >= detected_at)
@@ -188,11 +195,20 @@ fn judge_damage(
             })
             .unwrap_or_else(|| Err(format!("object {object_id} was never written again"))),
     };
+    // A replica rejoins the ISR only while its broker may join one: time the committed
+    // metadata bars it (fenced, or ISR-ineligible under a detector's mitigation for another
+    // fault) pushes the deadline back by as much.
+    let barred = |repaired_at: Duration| match &found {
+        Found::Replica { broker, .. } => time_barred_from_isr(trace, *broker, detected_at, repaired_at),
+        Found::Object { .. } => Duration::ZERO,
+    };
     match repaired {
         Ok(repaired_at) if repaired_at <= deadline => None,
+        Ok(repaired_at) if repaired_at <= deadline + barred(repaired_at) => None,
         Ok(repaired_at) => Some(format!(
-            "{label}: repaired only at {repaired_at:.1?}, more than {within:?} after ({})",
-            describe(damage)
+            "{label}: repaired only at {repaired_at:.1?}, more than {within:?} after ({}; barred from the ISR {:.1?} of that time)",
+            describe(damage),
+            barred(repaired_at)
         )),
         Err(why) => Some(format!("{label}: not repaired within {within:?}: {why}")),
     }
@@ -357,9 +373,58 @@ fn detected(damage: &Damage, entry: &TraceEntry) -> Option<Found> {
 
 /// When the corrupt replica, found at `detected_at`, was back in the ISR after having left it
 /// (and leadership) and rebuilt; or why it was not.
+/// How long, between `from` and `until`, the committed metadata kept `broker` from joining
+/// an ISR: fenced (a registration starts fenced) or marked ISR-ineligible.
+fn time_barred_from_isr(trace: &[TraceEntry], broker: u32, from: Duration, until: Duration) -> Duration {
+    let mut replay = crate::checkers::log_replay::LogReplay::default();
+    let (mut fenced, mut ineligible) = (false, false);
+    let mut barred_since: Option<Duration> = None;
+    let mut barred = Duration::ZERO;
+    for entry in trace {
+        if entry.at > until {
+            break;
+        }
+        let Some(batch) = replay.next_batch(entry) else {
+            continue;
+        };
+        for record in batch.records {
+            match record {
+                MetadataRecord::RegisterBroker {
+                    broker: registered, ..
+                } if *registered == broker => fenced = true,
+                MetadataRecord::FenceBroker { broker: changed, .. } if *changed == broker => fenced = true,
+                MetadataRecord::UnfenceBroker { broker: changed, .. } if *changed == broker => fenced = false,
+                MetadataRecord::BrokerMitigation {
+                    broker: changed,
+                    mitigation: Mitigation::IsrIneligible,
+                    active,
+                } if *changed == broker => ineligible = *active,
+                _ => {}
+            }
+        }
+        let now_barred = fenced || ineligible;
+        match (barred_since, now_barred) {
+            (None, true) => barred_since = Some(entry.at.max(from)),
+            (Some(since), false) => {
+                barred += entry.at.max(from).saturating_sub(since);
+                barred_since = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(since) = barred_since {
+        barred += until.saturating_sub(since.max(from));
+    }
+    barred
+}
+
+/// `dropped_at`: when the replica itself dropped the damaged batch after the detection (a
+/// crash recovery stopping at the batch that fails its CRC, or a truncation below it): that
+/// repairs the replica as a rebuild does.
 fn replica_repaired(
     trace: &[TraceEntry],
     detected_at: Duration,
+    dropped_at: Option<Duration>,
     broker: u32,
     topic: &str,
     partition: u32,
@@ -368,6 +433,9 @@ fn replica_repaired(
     let mut left_at = None;
     let mut rebuilt_at = None;
     for entry in trace {
+        if let Some(dropped_at) = dropped_at.filter(|dropped_at| entry.at >= *dropped_at) {
+            rebuilt_at.get_or_insert(dropped_at);
+        }
         if let TraceKind::Node(Event::AuditReplicaRebuilding {
             broker: rebuilt,
             topic: rebuilt_topic,
@@ -431,7 +499,7 @@ fn describe(damage: &Damage) -> String {
 
 #[cfg(test)]
 mod tests {
-    use korasim_core::metadata::PartitionState;
+    use korasim_core::metadata::{FenceReason, PartitionState};
 
     use super::*;
 
@@ -647,6 +715,24 @@ mod tests {
         assert!(failure.contains("never rejoined"), "{failure}");
     }
 
+    /// chaos-health seed 84: convicted at 60 s, out of the ISR, then killed; its crash
+    /// recovery stops at the damaged batch (offset 86) and it rejoins at 70 s: repaired
+    /// without an `AuditReplicaRebuilding`. A recovery that keeps the batch repairs nothing.
+    #[test]
+    fn a_replica_that_dropped_the_damaged_batch_after_conviction_is_repaired() {
+        let after = |log_end_offset: u64| {
+            judge_replica(&[
+                convicted(60),
+                isr(60, 5, vec![1, 3]),
+                reopened(65, log_end_offset),
+                isr(70, 6, vec![1, 2, 3]),
+            ])
+        };
+        assert_eq!(after(86), None);
+        let kept = after(120).expect("the batch is still there");
+        assert!(kept.contains("never rebuilt"), "{kept}");
+    }
+
     #[test]
     fn a_repair_after_the_deadline_fails() {
         let trace = vec![
@@ -657,6 +743,74 @@ mod tests {
         ];
         let failure = judge_replica(&trace).unwrap();
         assert!(failure.contains("repaired only at 120.0s"), "{failure}");
+    }
+
+    fn broker_2_record(seconds: u64, offset: u64, record: MetadataRecord) -> TraceEntry {
+        at(
+            seconds,
+            "controller-1",
+            Event::MetadataApplied {
+                offset,
+                records: vec![record],
+                rejected: None,
+            },
+        )
+    }
+
+    fn ineligible(seconds: u64, offset: u64, active: bool) -> TraceEntry {
+        broker_2_record(
+            seconds,
+            offset,
+            MetadataRecord::BrokerMitigation {
+                broker: 2,
+                mitigation: Mitigation::IsrIneligible,
+                active,
+            },
+        )
+    }
+
+    /// The deadline (100 s) is pushed back by the time the committed metadata kept broker-2
+    /// out of every ISR (a detector's mitigation for a slow disk, 62-110 s): rejoining at 120 s
+    /// passes. Fenced only 62-70 s, the same repair is late; an ISR-ineligible mark that is
+    /// never lifted excuses up to the repair.
+    #[test]
+    fn time_barred_from_the_isr_pushes_the_repair_deadline_back() {
+        let repaired_with = |bar: Vec<TraceEntry>| {
+            let mut trace = vec![convicted(60), isr(60, 5, vec![1, 3]), rebuilt(61)];
+            trace.extend(bar);
+            trace.push(isr(120, 9, vec![1, 2, 3]));
+            judge_replica(&trace)
+        };
+        assert_eq!(
+            repaired_with(vec![ineligible(62, 6, true), ineligible(110, 7, false)]),
+            None
+        );
+        let fenced = vec![
+            broker_2_record(
+                62,
+                6,
+                MetadataRecord::FenceBroker {
+                    broker: 2,
+                    epoch: 1,
+                    reason: FenceReason::SessionExpired,
+                },
+            ),
+            broker_2_record(70, 7, MetadataRecord::UnfenceBroker { broker: 2, epoch: 1 }),
+        ];
+        let failure = repaired_with(fenced).expect("8 s barred do not excuse 20 s late");
+        assert!(failure.contains("barred from the ISR 8.0s"), "{failure}");
+        assert_eq!(repaired_with(vec![ineligible(62, 6, true)]), None);
+        // A mark on another broker excuses nothing.
+        let other = broker_2_record(
+            62,
+            6,
+            MetadataRecord::BrokerMitigation {
+                broker: 3,
+                mitigation: Mitigation::IsrIneligible,
+                active: true,
+            },
+        );
+        assert!(repaired_with(vec![other]).is_some());
     }
 
     #[test]

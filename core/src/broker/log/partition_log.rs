@@ -689,9 +689,12 @@ impl PartitionLog {
             self.epoch_cache.latest_epoch()
         );
         let encoded = batch.encode();
+        // Buggify: a segment rolled early (a size or time limit reached sooner), so that
+        // rolls, uploads and retention meet short segments and a roll at any offset.
         let rolled =
             self.active_segment()
-                .should_roll(&self.params, encoded.len() as u64, batch.create_timestamp_ms);
+                .should_roll(&self.params, encoded.len() as u64, batch.create_timestamp_ms)
+                || (!self.active_segment().is_empty() && crate::buggify!());
         if rolled {
             // The new segment's file appears with the append below; until it is synced, a
             // crash simply removes it and the log ends where the previous segment does.

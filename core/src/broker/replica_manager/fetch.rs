@@ -119,12 +119,22 @@ impl ReplicaManager {
                     log_end_offset,
                     batches,
                 };
+                // Buggify: data there but the answer empty (a fetch session's throttled or
+                // cut-short answer); the fetcher must simply ask again.
+                if request.fetch_offset < visible_end && crate::buggify!() {
+                    return Ok(answer(Vec::new()));
+                }
                 if request.fetch_offset < visible_end {
                     let mut batches = log
                         .read(request.fetch_offset, request.max_bytes)
                         .await
                         .map_err(fetch_error)?;
                     batches.retain(|batch| batch.base_offset < visible_end);
+                    // Buggify: only the first batch fits (a small `max_bytes`): the fetcher
+                    // must continue from where this answer ends, not from the log end.
+                    if crate::buggify!() {
+                        batches.truncate(1);
+                    }
                     return Ok(answer(batches));
                 }
                 if tokio::time::Instant::now() >= deadline {

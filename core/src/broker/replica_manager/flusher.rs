@@ -9,6 +9,11 @@ impl ReplicaManager {
     pub(super) async fn flush_periodically(self: Arc<Self>) {
         loop {
             tokio::time::sleep(self.params.log_flush_interval).await;
+            // Buggify: writeback late (a busy device): a crash now loses a longer tail, which
+            // replication must cover.
+            if crate::buggify!() {
+                tokio::time::sleep(crate::buggify::random_delay(self.params.log_flush_interval)).await;
+            }
             for partition in self.all_partitions() {
                 let mut replica = partition.replica.lock().await;
                 let Some(log) = replica.log.as_mut().filter(|log| log.has_unflushed_data()) else {

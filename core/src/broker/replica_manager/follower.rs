@@ -85,7 +85,13 @@ impl ReplicaManager {
                 max_wait_ms: self.params.replica_fetch_max_wait.as_millis() as u64,
             },
         };
-        match rpc.call::<_, BrokerResponse>(address, &message, timeout).await {
+        let answer = rpc.call::<_, BrokerResponse>(address, &message, timeout).await;
+        // Buggify: the answer lost after the leader recorded the fetch (its view of this
+        // follower's progress runs ahead of what the follower has).
+        if crate::buggify!() {
+            return Answer::Nothing;
+        }
+        match answer {
             Ok(BrokerResponse::OffsetsForLeaderEpoch(answer)) => Answer::Epoch(answer),
             Ok(BrokerResponse::Fetch(answer)) => Answer::Fetch(answer),
             other => {
@@ -132,6 +138,13 @@ impl ReplicaManager {
     /// Appends the fetched batches that continue the log. Returns false if one could not be
     /// appended (the caller backs off and fetches again from the log end).
     async fn append_fetched(&self, partition: &Partition, log: &mut PartitionLog, fetched: &FetchOk) -> bool {
+        // Buggify: a slow follower write; the leader's ISR lag rule must judge it fairly.
+        if crate::buggify!() {
+            tokio::time::sleep(crate::buggify::random_delay(std::time::Duration::from_millis(
+                500,
+            )))
+            .await;
+        }
         for batch in &fetched.batches {
             if batch.last_offset() < log.log_end_offset() {
                 continue;

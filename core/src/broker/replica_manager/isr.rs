@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::partition::{Partition, Role};
 use super::ReplicaManager;
@@ -35,11 +36,20 @@ impl ReplicaManager {
         };
         loop {
             tokio::time::sleep(self.params.isr_check_interval).await;
+            // Buggify: a check round skipped (the leader busy): shrinks and expansions late.
+            if crate::buggify!() {
+                continue;
+            }
             let kept_out = self.brokers_kept_out_of_isr();
             for partition in self.all_partitions() {
                 let Some(request) = self.isr_proposal(&partition, &kept_out).await else {
                     continue;
                 };
+                // Buggify: an AlterPartition sent late; leadership or the ISR may have moved
+                // meanwhile, and the controller must refuse it by its epochs.
+                if crate::buggify!() {
+                    tokio::time::sleep(crate::buggify::random_delay(Duration::from_secs(2))).await;
+                }
                 let answer = controller
                     .send(&ControllerRequest::AlterPartition(request.clone()))
                     .await;

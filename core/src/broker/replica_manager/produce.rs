@@ -45,6 +45,11 @@ impl ReplicaManager {
         };
         let (leader_epoch, appended) = {
             let mut replica = partition.replica.lock().await;
+            // Buggify: a slow local append (page cache pressure) holds the partition: fetches
+            // and other produces queue behind it, and the request may outlive its leadership.
+            if crate::buggify!() {
+                tokio::time::sleep(crate::buggify::random_delay(Duration::from_millis(300))).await;
+            }
             let replica = &mut *replica;
             let ineligible = self.isr_ineligible(&replica.suspects);
             let Role::Leader(leader) = &mut replica.role else {
@@ -103,6 +108,10 @@ impl ReplicaManager {
                     return Err(ProduceError::NotLeaderOrFollower);
                 }
                 match leader.append_can_complete(offsets.last_offset) {
+                    // Buggify: replicated, but answered as timed out (the completion raced
+                    // the request's deadline): the producer must treat it as unknown and its
+                    // retry must not append the records twice.
+                    Completion::Done if crate::buggify!() => return Err(ProduceError::RequestTimedOut),
                     Completion::Done => return Ok(offsets),
                     Completion::NotEnoughReplicas => return Err(ProduceError::NotEnoughReplicasAfterAppend),
                     Completion::Wait => {}

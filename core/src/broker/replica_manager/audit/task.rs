@@ -66,6 +66,11 @@ impl ReplicaManager {
             if !self.params.audit.enabled {
                 continue;
             }
+            // Buggify: an audit round started late (the broker busy): detection deadlines
+            // are set to one audit period plus slack, which must cover a late round.
+            if crate::buggify!() {
+                tokio::time::sleep(crate::buggify::random_delay(self.params.audit.audit_interval / 4)).await;
+            }
             for partition in self.all_partitions() {
                 let cursor = cursors
                     .entry((partition.topic.clone(), partition.partition))

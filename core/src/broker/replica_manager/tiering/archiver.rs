@@ -101,6 +101,14 @@ impl ReplicaManager {
                 next_orphan_check = Instant::now() + tiering.params.orphan_check_interval;
             }
             tokio::time::sleep(tiering.params.archive_check_interval).await;
+            // Buggify: an archiver round late (the uploader pool busy): segments wait longer
+            // for their copy, and local retention must keep them meanwhile.
+            if crate::buggify!() {
+                tokio::time::sleep(crate::buggify::random_delay(
+                    tiering.params.archive_check_interval * 4,
+                ))
+                .await;
+            }
         }
     }
 

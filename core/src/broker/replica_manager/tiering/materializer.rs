@@ -64,6 +64,12 @@ impl ReplicaManager {
                     continue;
                 }
             };
+            // Buggify: tier metadata materialised late (a slow consumer of the internal
+            // topic): a broker's view of the tier lags its peers', and nothing it serves or
+            // deletes may depend on a fresher view than it has.
+            if crate::buggify!() {
+                tokio::time::sleep(crate::buggify::random_delay(std::time::Duration::from_secs(2))).await;
+            }
             let mut applied_any = false;
             for batch in fetched.batches {
                 for (index, record) in batch.records.iter().enumerate() {

@@ -112,7 +112,13 @@ impl ReplicaManager {
         if let Some(bytes) = lock(&tiering.cache).get(&cache_key) {
             return Ok((bytes, true));
         }
-        match tiering.store.get(key, range).await {
+        // Buggify: a GET that fails transiently (a 500 from one of the store's nodes): the
+        // consumer's fetch fails and must be retried, and nothing wrong may be cached.
+        let fetched = match tiering.store.get(key, range).await {
+            Ok(_) if crate::buggify!() => Err(crate::object_store::ObjectStoreError::InternalError),
+            fetched => fetched,
+        };
+        match fetched {
             Ok(bytes) => {
                 lock(&tiering.cache).insert(cache_key, bytes.clone());
                 Ok((bytes, false))

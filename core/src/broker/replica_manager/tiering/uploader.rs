@@ -49,7 +49,13 @@ impl ReplicaManager {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            match attempt().await {
+            let outcome = match attempt().await {
+                // Buggify: the request took effect but its answer was lost (a reset after the
+                // store wrote): the retry must be as harmless as the brief promises.
+                Ok(()) if crate::buggify!() => Err(ObjectStoreError::ConnectionReset),
+                outcome => outcome,
+            };
+            match outcome {
                 Ok(()) => return Ok(()),
                 Err(error) if !error.is_retriable() || attempts >= tiering.params.upload_attempts_max => {
                     return Err(PutFailure { attempts, error })
