@@ -499,7 +499,9 @@ fn describe(damage: &Damage) -> String {
 
 #[cfg(test)]
 mod tests {
-    use korasim_core::metadata::{FenceReason, PartitionState};
+    use korasim_core::metadata::PartitionState;
+
+    use crate::checkers::test_support;
 
     use super::*;
 
@@ -745,20 +747,13 @@ mod tests {
         assert!(failure.contains("repaired only at 120.0s"), "{failure}");
     }
 
-    fn broker_2_record(seconds: u64, offset: u64, record: MetadataRecord) -> TraceEntry {
-        at(
-            seconds,
-            "controller-1",
-            Event::MetadataApplied {
-                offset,
-                records: vec![record],
-                rejected: None,
-            },
-        )
+    /// The metadata log applying `record` at `seconds`, as the checkers' tests write it.
+    fn metadata(seconds: u64, offset: u64, record: MetadataRecord) -> TraceEntry {
+        test_support::applied("controller-1", seconds * 1000, offset, vec![record])
     }
 
     fn ineligible(seconds: u64, offset: u64, active: bool) -> TraceEntry {
-        broker_2_record(
+        metadata(
             seconds,
             offset,
             MetadataRecord::BrokerMitigation {
@@ -786,22 +781,14 @@ mod tests {
             None
         );
         let fenced = vec![
-            broker_2_record(
-                62,
-                6,
-                MetadataRecord::FenceBroker {
-                    broker: 2,
-                    epoch: 1,
-                    reason: FenceReason::SessionExpired,
-                },
-            ),
-            broker_2_record(70, 7, MetadataRecord::UnfenceBroker { broker: 2, epoch: 1 }),
+            metadata(62, 6, test_support::fence(2, 1)),
+            metadata(70, 7, test_support::unfence(2, 1)),
         ];
         let failure = repaired_with(fenced).expect("8 s barred do not excuse 20 s late");
         assert!(failure.contains("barred from the ISR 8.0s"), "{failure}");
         assert_eq!(repaired_with(vec![ineligible(62, 6, true)]), None);
         // A mark on another broker excuses nothing.
-        let other = broker_2_record(
+        let other = metadata(
             62,
             6,
             MetadataRecord::BrokerMitigation {
