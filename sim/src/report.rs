@@ -258,7 +258,7 @@ fn band_closing(fault: &FaultEvent) -> Option<Vec<String>> {
             extra_delay_ms: 0,
         } => vec![format!("link {from} {to}")],
         FaultEvent::DiskHealed { node } => vec![format!("disk {node}")],
-        FaultEvent::FaultEnded { kind, node } => vec![format!("{kind} {node}")],
+        FaultEvent::FaultEnded { kind, node, .. } => vec![format!("{kind} {node}")],
         FaultEvent::NetworkHealed => return None,
         FaultEvent::ObjectStoreOutageEnded => vec![OBJECT_STORE_OUTAGE.to_string()],
         FaultEvent::ObjectStoreSlowDownEnded { error_rate } => {
@@ -348,6 +348,14 @@ fn fault_bands(trace: &[TraceEntry]) -> Vec<FaultRecord> {
             // or a network-wide heal ends them all.
             let ended: Vec<usize> = if heals_everything {
                 std::mem::take(indexes)
+            } else if let FaultEvent::FaultEnded { began_at_ms, .. } = fault {
+                // The band of the very fault that ended (overlapping pauses of one node
+                // heal in any order).
+                let position = indexes
+                    .iter()
+                    .position(|index| (bands[*index].start_seconds * 1000.0) as u64 == *began_at_ms)
+                    .unwrap_or(0);
+                vec![indexes.remove(position)]
             } else {
                 vec![indexes.remove(0)]
             };

@@ -138,11 +138,14 @@ impl Broker {
             .offset
     }
 
-    async fn register(&self) -> u64 {
+    /// Registers for a new broker epoch; `new_process` on the first registration after the
+    /// process started (a crash may have taken what was not synced).
+    async fn register(&self, new_process: bool) -> u64 {
         let request = ControllerRequest::RegisterBroker {
             broker: self.config.id,
             zone: self.config.zone.clone(),
             address: self.address,
+            new_process,
         };
         loop {
             if let Some(ControllerResponse::Registered { epoch, .. }) = self.client.send(&request).await {
@@ -190,7 +193,7 @@ impl Broker {
     }
 
     async fn serve(&self) -> BrokerExit {
-        let mut epoch = self.register().await;
+        let mut epoch = self.register(true).await;
         let mut shutdown_requested = std::pin::pin!(tokio::signal::ctrl_c());
         loop {
             tokio::select! {
@@ -198,7 +201,7 @@ impl Broker {
                 _ = &mut shutdown_requested => break,
                 _ = tokio::time::sleep(self.config.params.heartbeat_interval) => {
                     if let HeartbeatOutcome::MustReregister = self.heartbeat(epoch).await {
-                        epoch = self.register().await;
+                        epoch = self.register(false).await;
                     }
                 }
             }

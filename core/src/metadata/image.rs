@@ -198,6 +198,16 @@ impl MetadataImage {
                 state.isr, state.replicas
             )));
         }
+        if let Some(stray) = state
+            .elr
+            .iter()
+            .find(|member| !state.replicas.contains(member) || state.isr.contains(member))
+        {
+            return Err(bad(format!(
+                "ELR member {stray} is not a replica outside ISR {:?}",
+                state.isr
+            )));
+        }
         if let Some(leader) = state.leader {
             if !state.isr.contains(&leader) {
                 return Err(bad(format!("leader {leader} is not in ISR {:?}", state.isr)));

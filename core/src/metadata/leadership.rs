@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::eligible::eligible_successor;
 use super::image::MetadataImage;
 use super::records::{BrokerId, FenceReason, MetadataRecord, PartitionState};
 
@@ -57,7 +58,7 @@ pub fn partitions_without_broker(image: &MetadataImage, broker: BrokerId) -> Vec
 }
 
 /// Records that bring `broker` back: it is unfenced, then leads every leaderless partition
-/// whose ISR it is in.
+/// whose ISR it is in, or whose ELR it is in (it then becomes the ISR: see `eligible`).
 pub fn unfence_broker(image: &MetadataImage, broker: BrokerId) -> Vec<MetadataRecord> {
     let Some(state) = image.brokers.get(&broker) else {
         return Vec::new();
@@ -67,9 +68,13 @@ pub fn unfence_broker(image: &MetadataImage, broker: BrokerId) -> Vec<MetadataRe
         epoch: state.epoch,
     }];
     for partition in image.partitions() {
-        if partition.leader.is_none() && partition.isr.contains(&broker) {
+        if partition.leader.is_none() && (partition.isr.contains(&broker) || partition.elr.contains(&broker))
+        {
             let mut next = partition.clone();
             next.leader = Some(broker);
+            if !next.isr.contains(&broker) {
+                next.isr = vec![broker];
+            }
             next.leader_epoch += 1;
             next.partition_epoch += 1;
             records.push(MetadataRecord::PartitionState(next));
@@ -95,6 +100,14 @@ fn without_broker(
         next.leader = others()
             .find(|candidate| image.may_lead(*candidate))
             .or_else(|| others().find(|candidate| image.is_active(*candidate)));
+        // No other ISR member can lead: an eligible replica (KIP-966) holds every committed
+        // record and becomes the ISR (the broker leaving joins the ELR, see `eligible`).
+        if next.leader.is_none() {
+            if let Some(successor) = eligible_successor(image, &next) {
+                next.leader = Some(successor);
+                next.isr = vec![successor];
+            }
+        }
         next.leader_epoch += 1;
     }
     if next == *partition {
@@ -176,6 +189,7 @@ pub fn place_topic(
             replicas,
             leader_epoch: 0,
             partition_epoch: 0,
+            elr: Vec::new(),
         }));
     }
     Ok(records)
@@ -239,6 +253,7 @@ pub fn assign_topic(
             replicas: replicas.clone(),
             leader_epoch: 0,
             partition_epoch: 0,
+            elr: Vec::new(),
         }));
     }
     Ok(records)

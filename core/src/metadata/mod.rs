@@ -3,6 +3,7 @@
 //! moves partition leadership.
 
 mod controller;
+mod eligible;
 mod image;
 mod leadership;
 mod log_store;
@@ -16,6 +17,7 @@ mod state_machine;
 pub(crate) mod test_support;
 
 pub use controller::{Controller, ControllerConfig, ControllerParams};
+pub use eligible::{after_restart, carry_eligible_leaders};
 pub use image::{BrokerState, MetadataImage, Rejection};
 pub use leadership::{
     alter_partition, assign_topic, fence_broker, partitions_without_broker, place_topic, unfence_broker,

@@ -25,6 +25,12 @@ pub enum ControllerRequest {
         broker: BrokerId,
         zone: String,
         address: Address,
+        /// The first registration of a new process: whatever the broker had not synced
+        /// before it stopped may be gone, so the controller no longer counts it as holding
+        /// every committed record (it leaves every ISR and ELR where another eligible copy
+        /// remains). A re-registration of a running process (its session had expired) keeps
+        /// its memory and its disk, and says `false`.
+        new_process: bool,
     },
     /// A broker says it is alive and how far it has read the metadata log.
     Heartbeat {

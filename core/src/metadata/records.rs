@@ -56,7 +56,7 @@ pub enum FenceReason {
 }
 
 /// Leadership and replicas of one partition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PartitionState {
     pub topic: String,
     pub partition: u32,
@@ -70,6 +70,13 @@ pub struct PartitionState {
     pub leader_epoch: u64,
     /// Increases on every change of this partition; used to reject stale proposals.
     pub partition_epoch: u64,
+    /// Eligible leader replicas (Kafka's KIP-966): replicas that left the ISR while it was
+    /// below `min_insync_replicas`. The high watermark cannot advance then, so each still
+    /// holds every committed record and may lead when no ISR member can — in particular when
+    /// the last ISR member restarted and may have lost what it had not synced. Empty whenever
+    /// the ISR is at `min_insync_replicas` or more (see `metadata::eligible`).
+    #[serde(default)]
+    pub elr: Vec<BrokerId>,
 }
 
 impl std::fmt::Display for MetadataRecord {

@@ -95,6 +95,7 @@ pub fn partition(
         leader,
         leader_epoch,
         partition_epoch: leader_epoch,
+        elr: Vec::new(),
     })
 }
 

@@ -113,8 +113,13 @@ pub enum FaultEvent {
         node: String,
         detail: String,
     },
+    /// The fault of `kind` on `node` that began at `began_at_ms` healed. The node may stay
+    /// affected when another fault of the kind still holds it (`still_held`: two overlapping
+    /// pauses of one node); the report closes exactly the band that began then.
     FaultEnded {
         kind: String,
         node: String,
+        began_at_ms: u64,
+        still_held: bool,
     },
 }

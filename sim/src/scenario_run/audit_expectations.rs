@@ -563,6 +563,7 @@ mod tests {
                     leader: Some(1),
                     leader_epoch: 1,
                     partition_epoch: offset,
+                    elr: Vec::new(),
                 })],
                 rejected: None,
             },

@@ -395,6 +395,7 @@ mod tests {
                 leader: Some(2),
                 leader_epoch: 4,
                 partition_epoch: offset,
+                elr: Vec::new(),
             }),
         )
     }

@@ -199,11 +199,23 @@ impl Judgement<'_> {
         steady
     }
 
-    /// Whether a fault held `node` down or cut off at `at`.
-    fn silenced_at(&self, node: &str, at: Duration) -> bool {
-        self.fired.iter().any(|other| {
-            other.at <= at && self.healed_at(other) > at && silenced_nodes(other).any(|name| name == node)
-        })
+    /// The first moment from `from` on at which no fault holds `node` down or cut off.
+    fn running_again_from(&self, node: &str, from: Duration) -> Duration {
+        let mut at = from;
+        // Each step jumps to the latest heal among the faults holding it at `at`; faults are
+        // few, so this ends after at most one step per fault.
+        while let Some(until) = self
+            .fired
+            .iter()
+            .filter(|other| {
+                other.at <= at && self.healed_at(other) > at && silenced_nodes(other).any(|name| name == node)
+            })
+            .map(|other| self.healed_at(other))
+            .max()
+        {
+            at = until;
+        }
+        at
     }
 
     fn controller_takeover(&self, fired: &FiredFault, trace: &[TraceEntry]) -> Option<String> {
@@ -242,13 +254,15 @@ impl Judgement<'_> {
             entry.at >= fired.at && entry.at <= steady + within && counts
         });
         // ... or it never lost its leadership: a controller paused or cut off briefly while
-        // the quorum was down is running again when the quorum returns, and goes on as the
-        // active one without stepping down or restarting (a pause keeps its process) until the
-        // deadline, or until a later quorum loss takes it. (A later fault on it is judged on
-        // its own.)
+        // the quorum was down is running again by the deadline (when the quorum returns, or
+        // when the last fault still holding it heals, as a pause that outlasts the quorum's
+        // loss by a moment), and goes on as the active one without stepping down or
+        // restarting (a pause keeps its process) until the deadline, or until a later quorum
+        // loss takes it. (A later fault on it is judged on its own.)
         let kept_until = lost_again.map_or(start + within, |lost| lost.min(start + within));
+        let running_again = self.running_again_from(&old, start);
         let kept_it = quorum_back.is_some()
-            && !self.silenced_at(&old, start)
+            && running_again < kept_until
             && !trace.iter().any(|entry| {
                 entry.node == old
                     && entry.at >= fired.at
@@ -621,6 +635,7 @@ mod tests {
             leader: Some(1),
             leader_epoch: 1,
             partition_epoch: 2,
+            elr: Vec::new(),
         })
     }
 
@@ -857,6 +872,68 @@ mod tests {
         assert!(judgement
             .controller_takeover(&apart[0], &[activated(25)])
             .is_some());
+    }
+
+    /// The active controller paused from 10 s to 31 s, another from 20 s to 30 s: the quorum
+    /// returns at 30 s while the active one is still paused. Resuming at 31 s and going on as
+    /// the active one meets the deadline (40 s); still paused at 45 s with nobody else active
+    /// does not.
+    #[test]
+    fn an_active_controller_resuming_just_after_the_quorum_returned_keeps_it() {
+        let expect = expect_takeover_within_10s();
+        let pause_of = |controller: &str, from: u64, until: u64, active: bool| {
+            let mut pause = controllers_crashed();
+            pause.action.kind = crate::faults::FaultKind::named("pause").expect("a registered kind");
+            pause.silenced = vec![controller.to_string()];
+            pause.at = Duration::from_secs(from);
+            pause.heal_at = Some(Duration::from_secs(until));
+            pause.took_active_controller = active;
+            pause
+        };
+        let fired = [
+            pause_of("controller-1", 10, 31, true),
+            pause_of("controller-2", 20, 30, false),
+        ];
+        let judgement = Judgement {
+            expect: &expect,
+            fired: &fired,
+            session_timeout: Duration::from_secs(9),
+            heartbeat_interval: Duration::from_secs(2),
+            safety_started: Duration::ZERO,
+            safety_ended: Duration::from_secs(60),
+            broker_nodes: nodes(),
+            controllers: (1..=3).map(|id| format!("controller-{id}")).collect(),
+            quorum_link_delay_max: Duration::from_millis(500),
+        };
+        assert_eq!(judgement.quorum_back_at(&fired[0]), Some(Duration::from_secs(30)));
+        assert_eq!(judgement.controller_takeover(&fired[0], &[]), None);
+        // It stepped down once it woke: someone else had to take over, and nobody did.
+        let stepped_down = crate::checkers::test_support::entry(
+            "controller-1",
+            31_000,
+            Event::ControllerDeactivated {
+                term: 3,
+                reason: "lease".to_string(),
+            },
+        );
+        assert!(judgement
+            .controller_takeover(&fired[0], &[stepped_down])
+            .is_some());
+        // Paused until 45 s, past the deadline, with nobody else active: late.
+        let fired = [
+            pause_of("controller-1", 10, 45, true),
+            pause_of("controller-2", 20, 30, false),
+        ];
+        let judgement = Judgement {
+            fired: &fired,
+            ..judgement
+        };
+        let late = judgement.controller_takeover(&fired[0], &[]);
+        assert!(
+            late.as_deref()
+                .is_some_and(|failure| failure.contains("no other controller became active")),
+            "{late:?}"
+        );
     }
 
     /// A controller paused (the active one) while the link between the other two is slower

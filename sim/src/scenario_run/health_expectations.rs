@@ -268,6 +268,7 @@ mod tests {
             leader: Some(1),
             leader_epoch: 1,
             partition_epoch: 1,
+            elr: Vec::new(),
         })
     }
 

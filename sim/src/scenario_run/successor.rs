@@ -58,6 +58,7 @@ mod tests {
             leader: Some(leader),
             leader_epoch: 1,
             partition_epoch: 1,
+            elr: Vec::new(),
         }
     }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use super::super::eligible::{after_restart, carry_eligible_leaders};
 use super::super::image::MetadataImage;
 use super::super::leadership::{
     alter_partition, assign_topic, fence_broker, partitions_without_broker, place_topic, unfence_broker,
@@ -28,6 +29,7 @@ pub enum Command {
         broker: BrokerId,
         zone: String,
         address: Address,
+        new_process: bool,
         reply: oneshot::Sender<ControllerResponse>,
     },
     Unfence {
@@ -121,6 +123,22 @@ impl Proposer {
     }
 
     async fn propose(&self, records: Vec<MetadataRecord>) -> Proposal {
+        self.propose_keeping_out(records, &[]).await
+    }
+
+    /// Proposes `records` with every partition change's eligible leader replicas carried
+    /// over (see `metadata::eligible`), brokers in `never_eligible` kept out of them.
+    async fn propose_keeping_out(
+        &self,
+        records: Vec<MetadataRecord>,
+        never_eligible: &[BrokerId],
+    ) -> Proposal {
+        let records = carry_eligible_leaders(
+            &self.image(),
+            records,
+            self.params.min_insync_replicas,
+            never_eligible,
+        );
         // A controller busy elsewhere decides late; everything computed from the image must
         // still hold when it does.
         if crate::buggify!() {
@@ -149,6 +167,7 @@ impl Proposer {
                 broker,
                 zone,
                 address,
+                new_process,
                 reply,
             } => {
                 let image = self.image();
@@ -156,19 +175,34 @@ impl Proposer {
                 // A restarted broker may still be leading from its previous life; its
                 // leaderships move first, in the same batch as the registration that fences it.
                 let mut records = partitions_without_broker(&image, broker);
+                // A new process may have lost what it had not synced: it no longer counts as
+                // a copy of every committed record (computed on the image those moves leave).
+                let never_eligible = if new_process {
+                    let mut moved = image.clone();
+                    if moved.apply_batch(image.offset.unwrap_or(0), &records).is_ok() {
+                        let restarted = after_restart(&moved, broker);
+                        records.extend(restarted.into_iter().map(MetadataRecord::PartitionState));
+                    }
+                    vec![broker]
+                } else {
+                    Vec::new()
+                };
                 records.push(MetadataRecord::RegisterBroker {
                     broker,
                     epoch,
                     zone,
                     address,
                 });
-                let answer = self.propose(records).await.answer(|offset| {
-                    self.sessions.heartbeat(broker, Instant::now());
-                    ControllerResponse::Registered {
-                        epoch,
-                        registration_offset: offset,
-                    }
-                });
+                let answer = self
+                    .propose_keeping_out(records, &never_eligible)
+                    .await
+                    .answer(|offset| {
+                        self.sessions.heartbeat(broker, Instant::now());
+                        ControllerResponse::Registered {
+                            epoch,
+                            registration_offset: offset,
+                        }
+                    });
                 let _ = reply.send(answer);
             }
             Command::Unfence { broker, epoch } => {
@@ -269,8 +303,12 @@ impl Proposer {
                         Err(error) => ControllerResponse::AlterPartitionRejected(error),
                         // Already out: nothing to commit.
                         Ok((state, false)) => ControllerResponse::PartitionAltered(state),
+                        // A convicted copy never becomes an eligible leader.
                         Ok((state, true)) => self
-                            .propose(vec![MetadataRecord::PartitionState(state.clone())])
+                            .propose_keeping_out(
+                                vec![MetadataRecord::PartitionState(state.clone())],
+                                &[report.corrupt],
+                            )
                             .await
                             .answer(|_| ControllerResponse::PartitionAltered(state)),
                     }

@@ -68,11 +68,13 @@ impl ControllerService {
                 broker,
                 zone,
                 address,
+                new_process,
             } => {
                 self.ask(|reply| Command::Register {
                     broker,
                     zone,
                     address,
+                    new_process,
                     reply,
                 })
                 .await

@@ -83,6 +83,7 @@ impl FaultKindModule for DiskErrors {
             failing.push(name.clone());
         }
         let healed = failing.clone();
+        let began_at_ms = world.elapsed().as_millis() as u64;
         Effect {
             found_no_target: failing.is_empty(),
             heal: Some(Heal::new(move |world, _| {
@@ -95,6 +96,8 @@ impl FaultKindModule for DiskErrors {
                     world.fault(FaultEvent::FaultEnded {
                         kind: "disk-errors".to_string(),
                         node: name.clone(),
+                        began_at_ms,
+                        still_held: false,
                     });
                 }
             })),

@@ -46,17 +46,24 @@ impl FaultKindModule for Pause {
             });
         }
         let resumed = paused.clone();
+        let began_at_ms = world.elapsed().as_millis() as u64;
         Effect {
             silenced: paused.clone(),
             paused_held: paused.clone(),
             found_no_target: paused.is_empty(),
-            // A node another pause still holds stays paused until that one heals.
+            // A node another pause still holds stays paused until that one heals; the trace
+            // still says this pause ended, so the report shows when each one did.
             heal: Some(Heal::new(move |world, held| {
-                for name in resumed.iter().filter(|name| !held.paused.contains(name)) {
-                    world.resume(name);
+                for name in &resumed {
+                    let still_held = held.paused.contains(name);
+                    if !still_held {
+                        world.resume(name);
+                    }
                     world.fault(FaultEvent::FaultEnded {
                         kind: "pause".to_string(),
                         node: name.clone(),
+                        began_at_ms,
+                        still_held,
                     });
                 }
             })),
