@@ -156,11 +156,14 @@ pub struct RawRandomFaults {
     pub overlap_probability: Option<Spanned<f64>>,
     pub overlap_within: Option<Spanned<DurationValue>>,
     pub overlap_kinds: Option<Spanned<Vec<FaultKind>>>,
+    pub chase_every: Option<Spanned<DurationValue>>,
+    pub chase_steps_max: Option<Spanned<usize>>,
+    pub chase_gap_max: Option<Spanned<DurationValue>>,
     pub extra: Vec<ExtraKey>,
 }
 
 /// The keys of `[random_faults]` itself; any other key is a kind's.
-pub const RANDOM_FAULTS_KEYS: [&str; 14] = [
+pub const RANDOM_FAULTS_KEYS: [&str; 17] = [
     "kinds",
     "mean_interval",
     "duration_min",
@@ -175,6 +178,9 @@ pub const RANDOM_FAULTS_KEYS: [&str; 14] = [
     "overlap_probability",
     "overlap_within",
     "overlap_kinds",
+    "chase_every",
+    "chase_steps_max",
+    "chase_gap_max",
 ];
 
 impl<'de> Deserialize<'de> for RawRandomFaults {
@@ -195,6 +201,7 @@ impl<'de> Deserialize<'de> for RawRandomFaults {
                 let (mut bounce_probability, mut bounce_max) = (None, None);
                 let (mut zones_touched_max, mut overlap_probability, mut overlap_within) = (None, None, None);
                 let mut overlap_kinds = None;
+                let (mut chase_every, mut chase_steps_max, mut chase_gap_max) = (None, None, None);
                 let mut extra = Vec::new();
                 while let Some(key) = map.next_key::<Spanned<String>>()? {
                     match key.get_ref().as_str() {
@@ -212,6 +219,9 @@ impl<'de> Deserialize<'de> for RawRandomFaults {
                         "overlap_probability" => overlap_probability = Some(map.next_value()?),
                         "overlap_within" => overlap_within = Some(map.next_value()?),
                         "overlap_kinds" => overlap_kinds = Some(map.next_value()?),
+                        "chase_every" => chase_every = Some(map.next_value()?),
+                        "chase_steps_max" => chase_steps_max = Some(map.next_value()?),
+                        "chase_gap_max" => chase_gap_max = Some(map.next_value()?),
                         _ => extra.push(extra_key(key, map.next_value()?)),
                     }
                 }
@@ -230,6 +240,9 @@ impl<'de> Deserialize<'de> for RawRandomFaults {
                     overlap_probability,
                     overlap_within,
                     overlap_kinds,
+                    chase_every,
+                    chase_steps_max,
+                    chase_gap_max,
                     extra,
                 })
             }

@@ -158,8 +158,25 @@ pub struct RandomFaultSpec {
     pub overlap_within: Duration,
     /// The kinds a joining fault is drawn from (by default `kinds`).
     pub overlap_kinds: Vec<FaultKind>,
+    /// Chases of one partition's leadership (`None`: none).
+    pub chase: Option<ChaseSpec>,
     /// The kinds' drawn parameters (`slow_link_delay`, `disk_latency_multiplier`, ...).
     pub params: ParamValues,
+}
+
+/// Chases (`chase_every`): from time to time the seed picks a partition of the scenario's
+/// topics and strikes whoever leads it, again and again as leadership moves (Jepsen's
+/// "kill the leader", aimed at one partition), while its last in-sync follower is paused
+/// around some of the handovers. Fast successive failovers on one replica set are what leave
+/// a follower with an epoch its next leader never saw (KIP-279).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChaseSpec {
+    /// The mean time between the starts of two chases (exponential gaps).
+    pub every: Duration,
+    /// The most leaders one chase strikes, one after another (at least 2).
+    pub steps_max: usize,
+    /// The longest gap between two strikes of one chase.
+    pub gap_max: Duration,
 }
 
 /// Limits that keep a no-data-loss scenario honest: it never destroys every copy of anything.

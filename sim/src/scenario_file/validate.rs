@@ -100,7 +100,7 @@ impl Validator<'_> {
         let faults = raw
             .faults
             .iter()
-            .map(|fault| self.fault(fault, &smallest_topology, &run, tiered))
+            .map(|fault| self.fault(fault, &smallest_topology, &run, tiered, &topics))
             .collect::<Result<Vec<_>, _>>()?;
         let random_faults = raw
             .random_faults
@@ -466,6 +466,7 @@ impl Validator<'_> {
         topology: &Topology,
         run: &RunSpec,
         tiered: bool,
+        topics: &[TopicSpec],
     ) -> Result<FaultSpec, ScenarioError> {
         let raw = fault.get_ref();
         let kind = *raw.kind.get_ref();
@@ -515,8 +516,32 @@ impl Validator<'_> {
             .target
             .as_ref()
             .map_or(raw.kind.span(), |target| target.span());
+        if let Target::LeaderOf(topic, partition) | Target::FollowerOf(topic, partition) = &target {
+            let known = topics.iter().find(|known| known.name == *topic);
+            if known.is_none_or(|known| *partition >= known.partitions) {
+                let listed: Vec<String> = topics
+                    .iter()
+                    .map(|known| {
+                        format!(
+                            "{} (partitions 0 to {})",
+                            known.name,
+                            known.partitions.saturating_sub(1)
+                        )
+                    })
+                    .collect();
+                return Err(self
+                    .error(
+                        target_span,
+                        format!("`{target}` names no partition of the scenario's topics"),
+                    )
+                    .with_hint(format!("the [[topics]] are: {}", listed.join(", "))));
+            }
+        }
         let is_broker = matches!(&target, Target::Node(name) if name.starts_with("broker-"))
-            || matches!(target, Target::RandomBroker | Target::SuccessorOf(_));
+            || matches!(
+                target,
+                Target::RandomBroker | Target::SuccessorOf(_) | Target::LeaderOf(..) | Target::FollowerOf(..)
+            );
         let is_controller = matches!(&target, Target::Node(name) if name.starts_with("controller-"))
             || matches!(
                 target,
@@ -698,6 +723,7 @@ impl Validator<'_> {
             "at least 500ms",
             "e.g. \"5s\": under the broker session timeout (9 s), so that a bounced broker returns still registered and in its ISRs",
         )?;
+        let chase = self.chase(raw)?;
         // Every kind reads its own keys (a kind not listed too: the table may set them all).
         let mut keys = FaultKeys::new(self, KeyTable::RandomFaults, raw.extra.clone());
         for kind in FaultKind::all() {
@@ -721,8 +747,61 @@ impl Validator<'_> {
             overlap_probability,
             overlap_within,
             overlap_kinds,
+            chase,
             params,
         })
+    }
+
+    /// `chase_every` turns chases on; `chase_steps_max` and `chase_gap_max` shape them.
+    fn chase(&self, raw: &RawRandomFaults) -> Result<Option<ChaseSpec>, ScenarioError> {
+        let Some(every) = &raw.chase_every else {
+            let stray = [
+                raw.chase_steps_max
+                    .as_ref()
+                    .map(|key| (key.span(), "chase_steps_max")),
+                raw.chase_gap_max
+                    .as_ref()
+                    .map(|key| (key.span(), "chase_gap_max")),
+            ];
+            if let Some((span, key)) = stray.into_iter().flatten().next() {
+                return Err(self
+                    .error(
+                        span,
+                        format!("`{key}` shapes chases, but `chase_every` is not set"),
+                    )
+                    .with_hint(
+                        "add chase_every = \"60s\" (the mean time between chases) or remove the key",
+                    ));
+            }
+            return Ok(None);
+        };
+        if every.get_ref().0.is_zero() {
+            return Err(self
+                .error(every.span(), "chase_every must be longer than zero")
+                .with_hint("e.g. chase_every = \"60s\": a chase starts about once a minute"));
+        }
+        let steps_max = match &raw.chase_steps_max {
+            Some(steps) if *steps.get_ref() < 2 => {
+                return Err(self
+                    .error(steps.span(), "chase_steps_max must be at least 2")
+                    .with_hint("a chase strikes a leader and then its successor: 2 or more"))
+            }
+            Some(steps) => *steps.get_ref(),
+            None => 3,
+        };
+        let gap_max = self.duration(
+            &raw.chase_gap_max,
+            "chase_gap_max",
+            Duration::from_secs(15),
+            |gap| gap >= Duration::from_secs(1),
+            "at least 1s",
+            "e.g. \"15s\": a little over the broker session timeout, so a strike may land before or after the last one's failover",
+        )?;
+        Ok(Some(ChaseSpec {
+            every: every.get_ref().0,
+            steps_max,
+            gap_max,
+        }))
     }
 
     /// An expectation that needs a table the scenario lacks is an error at the first such key

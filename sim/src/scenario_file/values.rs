@@ -53,6 +53,13 @@ pub enum Target {
     /// most of the partitions the named broker leads (the first other member of their ISRs,
     /// as the controller picks): the one a failover from it lands on.
     SuccessorOf(String),
+    /// "leader-of:orders-3": resolved when the fault fires, the broker leading partition 3 of
+    /// topic `orders` (nothing when it has no leader).
+    LeaderOf(String, u32),
+    /// "follower-of:orders-3": resolved when the fault fires, the in-sync follower of that
+    /// partition a failover would pick last (the last ISR member other than the leader): the
+    /// replica that goes on following while the others take turns leading.
+    FollowerOf(String, u32),
     /// A zone by name: "zone:az-2".
     Zone(String),
     ZoneOfActiveController,
@@ -68,7 +75,7 @@ pub enum Target {
 
 pub const TARGET_FORMS: &str =
     "a node name (\"broker-3\", \"controller-1\"), \"controllers\", \"active-controller\", \
-\"random-controller\", \"random-broker\", \"successor-of:broker-<n>\", \"zone:<name>\", \"zone-of-active-controller\", \"random-zone\", \
+\"random-controller\", \"random-broker\", \"successor-of:broker-<n>\", \"leader-of:<topic>-<partition>\", \"follower-of:<topic>-<partition>\", \"zone:<name>\", \"zone-of-active-controller\", \"random-zone\", \
 \"object-store\" or (as the `to` of a partition or slow-link) \"clients\"";
 
 impl Target {
@@ -96,6 +103,23 @@ impl<'de> Deserialize<'de> for Target {
             successor if successor.starts_with("successor-of:broker-") => {
                 Target::SuccessorOf(successor["successor-of:".len()..].to_string())
             }
+            role if role.starts_with("leader-of:") || role.starts_with("follower-of:") => {
+                let (form, partition) = role.split_once(':').unwrap_or_default();
+                let Some((topic, index)) = partition
+                    .rsplit_once('-')
+                    .and_then(|(topic, index)| Some((topic, index.parse::<u32>().ok()?)))
+                    .filter(|(topic, _)| !topic.is_empty())
+                else {
+                    return Err(de::Error::custom(format!(
+                        "`{role}` does not name a partition; write {form}:<topic>-<partition>, e.g. \"{form}:orders-3\""
+                    )));
+                };
+                if form == "leader-of" {
+                    Target::LeaderOf(topic.to_string(), index)
+                } else {
+                    Target::FollowerOf(topic.to_string(), index)
+                }
+            }
             node if node.starts_with("broker-") || node.starts_with("controller-") => {
                 Target::Node(node.to_string())
             }
@@ -118,6 +142,8 @@ impl fmt::Display for Target {
             Target::RandomController => f.write_str("random-controller"),
             Target::RandomBroker => f.write_str("random-broker"),
             Target::SuccessorOf(broker) => write!(f, "successor-of:{broker}"),
+            Target::LeaderOf(topic, partition) => write!(f, "leader-of:{topic}-{partition}"),
+            Target::FollowerOf(topic, partition) => write!(f, "follower-of:{topic}-{partition}"),
             Target::Zone(zone) => write!(f, "zone:{zone}"),
             Target::ZoneOfActiveController => f.write_str("zone-of-active-controller"),
             Target::RandomZone => f.write_str("random-zone"),

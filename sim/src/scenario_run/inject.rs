@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::expectations::ReplayedState;
+use super::partition_roles::{follower_of, leader_of};
 use super::successor::successor_of;
 use crate::faults::{Corruption, Effect, Held, Resolved};
 use crate::scenario_file::{FaultAction, Target};
@@ -70,6 +71,18 @@ fn resolve_nodes(world: &World, target: &Target) -> Vec<String> {
             plans
                 .iter()
                 .filter(|plan| successor.is_some_and(|id| plan.role == Role::Broker(id)))
+                .map(|plan| plan.name.clone())
+                .collect()
+        }
+        Target::LeaderOf(topic, partition) | Target::FollowerOf(topic, partition) => {
+            let trace = entries(world);
+            let broker = match target {
+                Target::LeaderOf(..) => leader_of(&trace, topic, *partition),
+                _ => follower_of(&trace, topic, *partition),
+            };
+            plans
+                .iter()
+                .filter(|plan| broker.is_some_and(|id| plan.role == Role::Broker(id)))
                 .map(|plan| plan.name.clone())
                 .collect()
         }

@@ -9,6 +9,7 @@ mod disk_scrub;
 mod expectations;
 mod health_expectations;
 mod inject;
+mod partition_roles;
 mod schedule;
 mod storage_sampler;
 mod successor;

@@ -8,7 +8,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 use crate::faults::{Draw, TargetForm};
-use crate::scenario_file::{FaultAction, FaultKind, RandomFaultSpec, ScenarioSpec, Target};
+use crate::scenario_file::{ChaseSpec, FaultAction, FaultKind, RandomFaultSpec, ScenarioSpec, Target};
 use crate::world::{Role, Topology};
 
 /// One fault of the timeline.
@@ -66,10 +66,17 @@ pub fn build_schedule(
         })
         .collect();
     if let Some(random_faults) = &spec.random_faults {
+        let partitions: Vec<(String, u32)> = spec
+            .topics
+            .iter()
+            .filter(|topic| topic.partitions > 0)
+            .map(|topic| (topic.name.clone(), topic.partitions))
+            .collect();
         schedule.extend(draw_random_faults(
             random_faults,
             spec.run.safety,
             topology,
+            &partitions,
             random,
         ));
     }
@@ -77,10 +84,12 @@ pub fn build_schedule(
     schedule
 }
 
+/// `partitions`: the scenario's topics and their partition counts (what chases aim at).
 fn draw_random_faults(
     spec: &RandomFaultSpec,
     safety: Duration,
     topology: &Topology,
+    partitions: &[(String, u32)],
     random: &mut impl Rng,
 ) -> Vec<ScheduledFault> {
     let mut drawn: Vec<(ScheduledFault, Footprint)> = Vec::new();
@@ -149,7 +158,119 @@ fn draw_random_faults(
             }
         }
     }
+    // Chases of one partition's leadership. Drawn last, so that a scenario without them
+    // keeps its schedule.
+    if let Some(chase) = &spec.chase {
+        let mut at = Duration::ZERO;
+        loop {
+            let gap_seconds = -chase.every.as_secs_f64() * (1.0 - random.gen::<f64>()).ln();
+            at += Duration::from_secs_f64(gap_seconds);
+            if at >= safety {
+                break;
+            }
+            let Some((topic, partitions)) = partitions.choose(random) else {
+                break;
+            };
+            let partition = random.gen_range(0..*partitions);
+            draw_chase(
+                at,
+                (topic, partition),
+                chase,
+                spec,
+                safety,
+                topology,
+                &mut drawn,
+                random,
+            );
+        }
+    }
     drawn.into_iter().map(|(fault, _)| fault).collect()
+}
+
+/// The share of a chase's strikes that a pause of the partition's last in-sync follower
+/// joins (it starts up to a second before the strike): a follower that misses a short
+/// leadership entirely, and then leads or follows the next one.
+const CHASE_FOLLOWER_PAUSE_PROBABILITY: f64 = 0.5;
+
+/// One chase from `at`: strikes on `leader-of:<partition>` (the first of a kind drawn from
+/// `kinds` that takes one broker, the next ones pauses), each `BOUNCE_MIN` to `gap_max` after
+/// the last, some joined by a pause of `follower-of:<partition>`. A strike the budget does not
+/// allow ends the chase; a chase that ends before its second strike draws nothing.
+#[allow(clippy::too_many_arguments)]
+fn draw_chase(
+    at: Duration,
+    (topic, partition): (&str, u32),
+    chase: &ChaseSpec,
+    spec: &RandomFaultSpec,
+    safety: Duration,
+    topology: &Topology,
+    drawn: &mut Vec<(ScheduledFault, Footprint)>,
+    random: &mut impl Rng,
+) {
+    let pause = FaultKind::named("pause").expect("a registered kind");
+    let leader = Target::LeaderOf(topic.to_string(), partition);
+    let follower = Target::FollowerOf(topic.to_string(), partition);
+    let steps = random.gen_range(2..=chase.steps_max);
+    // A chase that cannot strike twice is no chase: its faults are taken back.
+    let drawn_before = drawn.len();
+    let mut strikes = 0;
+    let mut strike_at = at;
+    for step in 0..steps {
+        if step > 0 {
+            strike_at += random.gen_range(BOUNCE_MIN..=chase.gap_max);
+        }
+        if strike_at >= safety {
+            break;
+        }
+        let first_kind = *spec.kinds.choose(random).expect("validated non-empty");
+        let takes_one_broker = matches!(
+            first_kind.shape().target,
+            TargetForm::Node | TargetForm::Broker { .. }
+        );
+        let kind = if step == 0 && takes_one_broker {
+            first_kind
+        } else {
+            pause
+        };
+        let mut action = random_action(kind, spec, topology, random);
+        if action.to.is_some() {
+            action = random_action(pause, spec, topology, random);
+        }
+        action.target = leader.clone();
+        let lasting = random.gen_range(spec.duration_min..=spec.duration_max);
+        let strike = ScheduledFault {
+            at: strike_at,
+            lasting: Some(lasting),
+            action,
+            drawn: true,
+        };
+        let strike_footprint = footprint(&strike.action, topology, strike.at, lasting);
+        if !within_budget(&strike, &strike_footprint, drawn, spec, topology) {
+            break;
+        }
+        drawn.push((strike, strike_footprint));
+        strikes += 1;
+        if random.gen_bool(CHASE_FOLLOWER_PAUSE_PROBABILITY) {
+            let mut action = random_action(pause, spec, topology, random);
+            action.target = follower.clone();
+            let paused_at =
+                strike_at.saturating_sub(random.gen_range(Duration::ZERO..=Duration::from_secs(1)));
+            let lasting = random.gen_range(BOUNCE_MIN..=chase.gap_max);
+            let joining = ScheduledFault {
+                at: paused_at,
+                lasting: Some(lasting),
+                action,
+                drawn: true,
+            };
+            let joining_footprint = footprint(&joining.action, topology, joining.at, lasting);
+            if within_budget(&joining, &joining_footprint, drawn, spec, topology) {
+                drawn.push((joining, joining_footprint));
+            }
+        }
+    }
+    if strikes < 2 {
+        drawn.truncate(drawn_before);
+    }
 }
 
 /// The share of joining faults on a node that strike the first fault's successor (the broker
@@ -179,8 +300,8 @@ fn aim_at_successor(
     }
     let mut candidate = joining.0.clone();
     candidate.action.target = Target::SuccessorOf(first_node.clone());
-    let footprint = footprint(&candidate.action, topology, joining.1.lasting);
-    if within_budget(&candidate, &footprint, drawn, spec) {
+    let footprint = footprint(&candidate.action, topology, candidate.at, joining.1.lasting);
+    if within_budget(&candidate, &footprint, drawn, spec, topology) {
         *joining = (candidate, footprint);
     }
 }
@@ -210,14 +331,14 @@ fn draw_fault_at(
         } else {
             (Some(drawn_lasting), drawn_lasting)
         };
-        let footprint = footprint(&action, topology, footprint_lasting);
+        let footprint = footprint(&action, topology, at, footprint_lasting);
         let candidate = ScheduledFault {
             at,
             lasting,
             action,
             drawn: true,
         };
-        if within_budget(&candidate, &footprint, drawn, spec) {
+        if within_budget(&candidate, &footprint, drawn, spec, topology) {
             return Some((candidate, footprint));
         }
     }
@@ -244,7 +365,7 @@ fn random_action(
     }
 }
 
-fn footprint(action: &FaultAction, topology: &Topology, lasting: Duration) -> Footprint {
+fn footprint(action: &FaultAction, topology: &Topology, at: Duration, lasting: Duration) -> Footprint {
     let nodes = topology.nodes();
     let zone_of = |name: &str| {
         nodes
@@ -288,6 +409,21 @@ fn footprint(action: &FaultAction, topology: &Topology, lasting: Duration) -> Fo
                 footprint.nodes_down.insert(format!("the successor of {of}"));
             }
         }
+        // Resolved when it fires, and two strikes of one chase may land on different brokers:
+        // each counts as a zone (and a node) of its own, named by its start.
+        Target::LeaderOf(..) | Target::FollowerOf(..) => {
+            let unknown = format!("the zone of {} at {at:?}", action.target);
+            footprint.zones.insert(unknown.clone());
+            if action.kind.module().holds_copies_out_of_isr() {
+                footprint.zones_silenced.insert(unknown.clone());
+            }
+            if !action.kind.module().keeps_copies(action) {
+                footprint.zones_down.insert(unknown);
+                footprint
+                    .nodes_down
+                    .insert(format!("{} at {at:?}", action.target));
+            }
+        }
         // The object store is a regional service outside every zone, and its outages, storms
         // and slowness destroy no copy of anything: they cost the budget nothing.
         Target::ObjectStore => {}
@@ -306,6 +442,7 @@ fn within_budget(
     footprint: &Footprint,
     drawn: &[(ScheduledFault, Footprint)],
     spec: &RandomFaultSpec,
+    topology: &Topology,
 ) -> bool {
     let mut zones = footprint.zones.clone();
     let mut zones_down = footprint.zones_down.clone();
@@ -329,8 +466,11 @@ fn within_budget(
     // A zone fault alone may take more nodes than `nodes_down_max`; the zone budget is what
     // keeps it safe.
     let nodes_down_max = spec.budget.nodes_down_max.max(footprint.nodes_down.len());
-    zones.len() <= spec.budget.zones_touched_max
-        && zones_down.len() <= spec.budget.zones_affected_max
+    // A zone unknown until its fault fires (a successor's, a chased leader's) counts as one
+    // more zone, but there are never more zones than the topology has: the worst case.
+    let zone_count = topology.zones.len();
+    zones.len().min(zone_count) <= spec.budget.zones_touched_max
+        && zones_down.len().min(zone_count) <= spec.budget.zones_affected_max
         && nodes_down.len() <= nodes_down_max
 }
 
@@ -529,6 +669,54 @@ mod tests {
             })
         });
         assert!(overlaps_a_zone_fault, "{schedule:#?}");
+    }
+
+    /// Chases strike `leader-of` one partition two or more times in a row, within
+    /// `chase_gap_max` of each other (the first with a drawn kind, the rest pauses), some
+    /// joined by a pause of `follower-of` the same partition; a scenario without
+    /// `chase_every` draws none.
+    #[test]
+    fn chases_strike_one_partitions_leaders_in_turn() {
+        let topology = Topology::default();
+        let topics = "\n[[topics]]\nname = \"orders\"\npartitions = 12\nreplication_factor = 3\n";
+        let spec = spec_with(
+            "[\"kill\", \"pause\"]",
+            &format!("zones_touched_max = 3\nchase_every = \"60s\"\nchase_gap_max = \"12s\"\n{topics}"),
+        );
+        let schedule = build_schedule(&spec, &topology, &mut ChaCha8Rng::seed_from_u64(3));
+        let strikes: Vec<&ScheduledFault> = schedule
+            .iter()
+            .filter(|fault| matches!(fault.action.target, Target::LeaderOf(..)))
+            .collect();
+        let follower_pauses = schedule
+            .iter()
+            .filter(|fault| matches!(fault.action.target, Target::FollowerOf(..)))
+            .inspect(|fault| assert!(fault.action.kind.is("pause"), "{fault:?}"))
+            .count();
+        assert!(strikes.len() > 20, "only {} strikes", strikes.len());
+        assert!(follower_pauses > 5, "only {follower_pauses} follower pauses");
+        // Every strike has a strike on the same partition within the gap before or after it.
+        for strike in &strikes {
+            assert!(
+                strikes.iter().any(|other| !std::ptr::eq(*other, *strike)
+                    && other.action.target == strike.action.target
+                    && other.at.abs_diff(strike.at) <= Duration::from_secs(12)),
+                "{strike:?} strikes alone"
+            );
+            let Target::LeaderOf(topic, partition) = &strike.action.target else {
+                unreachable!()
+            };
+            assert!(topic == "orders" && *partition < 12, "{strike:?}");
+        }
+        assert!(strikes.iter().any(|strike| strike.action.kind.is("kill")));
+        let plain = spec_with(
+            "[\"kill\", \"pause\"]",
+            &format!("zones_touched_max = 3\n{topics}"),
+        );
+        let schedule = build_schedule(&plain, &topology, &mut ChaCha8Rng::seed_from_u64(3));
+        assert!(!schedule
+            .iter()
+            .any(|fault| matches!(fault.action.target, Target::LeaderOf(..) | Target::FollowerOf(..))));
     }
 
     /// With `overlap_probability = 1` most faults are joined by another while they last;
