@@ -434,6 +434,57 @@ fn the_successor_of_a_node_not_in_the_topology() {
     );
 }
 
+/// `leader-of:` and `follower-of:` name a partition of the scenario's `[[topics]]`: a topic it
+/// lacks, a partition past its count, or text that names no partition is refused at the target.
+#[test]
+fn the_leader_of_a_partition_the_scenario_lacks() {
+    let text = |target: &str| {
+        lines(&[
+            /*  1 */ r#"name = "bad""#,
+            /*  2 */ r#"description = "a partition role the topics do not have""#,
+            /*  3 */ r#"[run]"#,
+            /*  4 */ r#"safety = "60s""#,
+            /*  5 */ r#"liveness = "30s""#,
+            /*  6 */ r#"[[topics]]"#,
+            /*  7 */ r#"name = "orders""#,
+            /*  8 */ r#"partitions = 4"#,
+            /*  9 */ r#"replication_factor = 3"#,
+            /* 10 */ r#"[[faults]]"#,
+            /* 11 */ r#"at = "10s""#,
+            /* 12 */ r#"kind = "pause""#,
+            /* 13 */ &format!(r#"target = "{target}""#),
+        ])
+    };
+    for target in ["leader-of:ordres-1", "follower-of:orders-4"] {
+        assert_error(
+            &rejected(&text(target)),
+            Expected {
+                line: 13,
+                column: Some(10),
+                message: &[target, "names no partition of the scenario's topics"],
+                hint: Some("orders (partitions 0 to 3)"),
+            },
+        );
+    }
+    assert_error(
+        &rejected(&text("leader-of:orders")),
+        Expected {
+            line: 13,
+            column: None,
+            message: &[
+                "`leader-of:orders` does not name a partition",
+                "leader-of:<topic>-<partition>",
+            ],
+            hint: None,
+        },
+    );
+    let spec = parse(Path::new(BAD_FILE), &text("leader-of:orders-3")).expect("a valid target");
+    assert_eq!(
+        spec.faults[0].action.target,
+        Target::LeaderOf("orders".to_string(), 3)
+    );
+}
+
 #[test]
 fn node_not_in_the_topology() {
     let error = rejected(&lines(&[
