@@ -80,4 +80,5 @@ catalogue_tests! {
     chaos_health => "chaos-health", 1;
     chaos_failover => "chaos-failover", 1;
     chaos_pauses => "chaos-pauses", 1;
+    chaos_leaders => "chaos-leaders", 1;
 }

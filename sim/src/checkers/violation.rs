@@ -467,7 +467,7 @@ impl fmt::Display for Violation {
                     DivergenceSeen::KeptBelow { later } => write!(
                         f,
                         "broker {broker} still held the {found} in {topic}-{partition} below its later \
-                         {later}, of the committed batch's leader epoch or newer (a divergent tail \
+                         {later}, of the committing leader's epoch or newer (a divergent tail \
                          it should have truncated before following a newer leader)"
                     ),
                     DivergenceSeen::StartedLeading { leader_epoch } => write!(

@@ -158,12 +158,13 @@ pub struct RawRandomFaults {
     pub overlap_kinds: Option<Spanned<Vec<FaultKind>>>,
     pub chase_every: Option<Spanned<DurationValue>>,
     pub chase_steps_max: Option<Spanned<usize>>,
+    pub chase_gap_min: Option<Spanned<DurationValue>>,
     pub chase_gap_max: Option<Spanned<DurationValue>>,
     pub extra: Vec<ExtraKey>,
 }
 
 /// The keys of `[random_faults]` itself; any other key is a kind's.
-pub const RANDOM_FAULTS_KEYS: [&str; 17] = [
+pub const RANDOM_FAULTS_KEYS: [&str; 18] = [
     "kinds",
     "mean_interval",
     "duration_min",
@@ -180,6 +181,7 @@ pub const RANDOM_FAULTS_KEYS: [&str; 17] = [
     "overlap_kinds",
     "chase_every",
     "chase_steps_max",
+    "chase_gap_min",
     "chase_gap_max",
 ];
 
@@ -201,7 +203,8 @@ impl<'de> Deserialize<'de> for RawRandomFaults {
                 let (mut bounce_probability, mut bounce_max) = (None, None);
                 let (mut zones_touched_max, mut overlap_probability, mut overlap_within) = (None, None, None);
                 let mut overlap_kinds = None;
-                let (mut chase_every, mut chase_steps_max, mut chase_gap_max) = (None, None, None);
+                let (mut chase_every, mut chase_steps_max) = (None, None);
+                let (mut chase_gap_min, mut chase_gap_max) = (None, None);
                 let mut extra = Vec::new();
                 while let Some(key) = map.next_key::<Spanned<String>>()? {
                     match key.get_ref().as_str() {
@@ -221,6 +224,7 @@ impl<'de> Deserialize<'de> for RawRandomFaults {
                         "overlap_kinds" => overlap_kinds = Some(map.next_value()?),
                         "chase_every" => chase_every = Some(map.next_value()?),
                         "chase_steps_max" => chase_steps_max = Some(map.next_value()?),
+                        "chase_gap_min" => chase_gap_min = Some(map.next_value()?),
                         "chase_gap_max" => chase_gap_max = Some(map.next_value()?),
                         _ => extra.push(extra_key(key, map.next_value()?)),
                     }
@@ -242,6 +246,7 @@ impl<'de> Deserialize<'de> for RawRandomFaults {
                     overlap_kinds,
                     chase_every,
                     chase_steps_max,
+                    chase_gap_min,
                     chase_gap_max,
                     extra,
                 })

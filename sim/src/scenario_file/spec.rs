@@ -175,6 +175,9 @@ pub struct ChaseSpec {
     pub every: Duration,
     /// The most leaders one chase strikes, one after another (at least 2).
     pub steps_max: usize,
+    /// The shortest gap between two strikes of one chase: about the broker session timeout,
+    /// so that the struck leader's successor leads by the next strike.
+    pub gap_min: Duration,
     /// The longest gap between two strikes of one chase.
     pub gap_max: Duration,
 }

@@ -752,13 +752,17 @@ impl Validator<'_> {
         })
     }
 
-    /// `chase_every` turns chases on; `chase_steps_max` and `chase_gap_max` shape them.
+    /// `chase_every` turns chases on; `chase_steps_max`, `chase_gap_min` and `chase_gap_max`
+    /// shape them.
     fn chase(&self, raw: &RawRandomFaults) -> Result<Option<ChaseSpec>, ScenarioError> {
         let Some(every) = &raw.chase_every else {
             let stray = [
                 raw.chase_steps_max
                     .as_ref()
                     .map(|key| (key.span(), "chase_steps_max")),
+                raw.chase_gap_min
+                    .as_ref()
+                    .map(|key| (key.span(), "chase_gap_min")),
                 raw.chase_gap_max
                     .as_ref()
                     .map(|key| (key.span(), "chase_gap_max")),
@@ -789,17 +793,26 @@ impl Validator<'_> {
             Some(steps) => *steps.get_ref(),
             None => 3,
         };
+        let gap_min = self.duration(
+            &raw.chase_gap_min,
+            "chase_gap_min",
+            Duration::from_secs(10),
+            |gap| gap >= Duration::from_millis(500),
+            "at least 500ms",
+            "e.g. \"10s\": a little over the broker session timeout, so the struck leader's successor leads by the next strike",
+        )?;
         let gap_max = self.duration(
             &raw.chase_gap_max,
             "chase_gap_max",
-            Duration::from_secs(15),
-            |gap| gap >= Duration::from_secs(1),
-            "at least 1s",
-            "e.g. \"15s\": a little over the broker session timeout, so a strike may land before or after the last one's failover",
+            Duration::from_secs(14),
+            |gap| gap >= gap_min,
+            "at least chase_gap_min",
+            "e.g. \"14s\": a few seconds over chase_gap_min",
         )?;
         Ok(Some(ChaseSpec {
             every: every.get_ref().0,
             steps_max,
+            gap_min,
             gap_max,
         }))
     }

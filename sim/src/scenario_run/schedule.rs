@@ -187,15 +187,22 @@ fn draw_random_faults(
     drawn.into_iter().map(|(fault, _)| fault).collect()
 }
 
-/// The share of a chase's strikes that a pause of the partition's last in-sync follower
-/// joins (it starts up to a second before the strike): a follower that misses a short
-/// leadership entirely, and then leads or follows the next one.
+/// The share of a chase's handovers around which the partition's last in-sync follower is
+/// paused: a follower that misses a short leadership entirely, and then leads or follows the
+/// next one.
 const CHASE_FOLLOWER_PAUSE_PROBABILITY: f64 = 0.5;
 
-/// One chase from `at`: strikes on `leader-of:<partition>` (the first of a kind drawn from
-/// `kinds` that takes one broker, the next ones pauses), each `BOUNCE_MIN` to `gap_max` after
-/// the last, some joined by a pause of `follower-of:<partition>`. A strike the budget does not
-/// allow ends the chase; a chase that ends before its second strike draws nothing.
+/// One chase from `at`: 2 to `steps_max` strikes on `leader-of:<partition>`, `gap_min` to
+/// `gap_max` apart (long enough for the struck leader's session to expire and a successor to
+/// be elected, the next strike landing on that successor). The first strike takes a kind from
+/// `kinds` that strikes one broker and keeps its broker out until the chase is over (a leader
+/// that came back and caught up would rejoin the ISR and take the next failover itself); the
+/// next ones are pauses of `gap_min` to `gap_min + gap_max`, so a struck successor may return
+/// in time to lead again after the next one. Around half the handovers, `follower-of` the
+/// partition is paused from somewhere between just before the strike and just before its
+/// failover until just after the next strike: it misses the short leadership in between.
+/// A strike the budget does not allow ends the chase; a chase that ends before its second
+/// strike draws nothing.
 #[allow(clippy::too_many_arguments)]
 fn draw_chase(
     at: Duration,
@@ -211,14 +218,19 @@ fn draw_chase(
     let leader = Target::LeaderOf(topic.to_string(), partition);
     let follower = Target::FollowerOf(topic.to_string(), partition);
     let steps = random.gen_range(2..=chase.steps_max);
+    let strikes_at: Vec<Duration> = (0..steps)
+        .scan(at, |strike_at, step| {
+            if step > 0 {
+                *strike_at += random.gen_range(chase.gap_min..=chase.gap_max);
+            }
+            Some(*strike_at)
+        })
+        .collect();
+    let chase_end = strikes_at[steps - 1];
     // A chase that cannot strike twice is no chase: its faults are taken back.
     let drawn_before = drawn.len();
     let mut strikes = 0;
-    let mut strike_at = at;
-    for step in 0..steps {
-        if step > 0 {
-            strike_at += random.gen_range(BOUNCE_MIN..=chase.gap_max);
-        }
+    for (step, &strike_at) in strikes_at.iter().enumerate() {
         if strike_at >= safety {
             break;
         }
@@ -237,7 +249,11 @@ fn draw_chase(
             action = random_action(pause, spec, topology, random);
         }
         action.target = leader.clone();
-        let lasting = random.gen_range(spec.duration_min..=spec.duration_max);
+        let lasting = if step == 0 {
+            chase_end - strike_at + random.gen_range(chase.gap_min..=chase.gap_max)
+        } else {
+            random.gen_range(chase.gap_min..=chase.gap_min + chase.gap_max)
+        };
         let strike = ScheduledFault {
             at: strike_at,
             lasting: Some(lasting),
@@ -250,12 +266,16 @@ fn draw_chase(
         }
         drawn.push((strike, strike_footprint));
         strikes += 1;
+        let Some(&next_strike_at) = strikes_at.get(step + 1) else {
+            continue;
+        };
         if random.gen_bool(CHASE_FOLLOWER_PAUSE_PROBABILITY) {
             let mut action = random_action(pause, spec, topology, random);
             action.target = follower.clone();
-            let paused_at =
-                strike_at.saturating_sub(random.gen_range(Duration::ZERO..=Duration::from_secs(1)));
-            let lasting = random.gen_range(BOUNCE_MIN..=chase.gap_max);
+            let paused_at = (strike_at + random.gen_range(Duration::ZERO..=chase.gap_min))
+                .saturating_sub(Duration::from_secs(1));
+            let resumed_at = next_strike_at + random.gen_range(Duration::ZERO..=Duration::from_millis(1500));
+            let lasting = resumed_at.saturating_sub(paused_at).max(BOUNCE_MIN);
             let joining = ScheduledFault {
                 at: paused_at,
                 lasting: Some(lasting),

@@ -187,7 +187,15 @@ impl FollowerFetchState {
         match divergence_point(local_epochs, local_log_end_offset, leader_answer) {
             Divergence::TruncateTo { offset } => {
                 self.start_fetching_at(offset);
-                if offset >= local_log_end_offset {
+                // Nothing to drop only if no local epoch starts at or after the offset either:
+                // a broker elected leader records its epoch's start before writing anything,
+                // and a follower keeping that empty epoch would refuse the leader's batches of
+                // an older epoch from there on (found by `chaos-leaders` seed 2: a follower
+                // stuck for the rest of the run).
+                let empty_epoch_beyond = local_epochs
+                    .latest_entry()
+                    .is_some_and(|latest| latest.start_offset >= offset);
+                if offset >= local_log_end_offset && !empty_epoch_beyond {
                     FollowerAction::Fetch { offset }
                 } else {
                     FollowerAction::TruncateAndFetch { offset }

@@ -71,6 +71,26 @@ fn a_follower_in_sync_truncates_nothing_whatever_its_high_watermark() {
     assert_eq!(follower.high_watermark(), 45);
 }
 
+/// The follower was elected for epoch 3 at offset 60 and wrote nothing before it lost the
+/// leadership; the new leader (epoch 4) had more of epoch 2 and never saw epoch 3. The logs
+/// agree up to 60, but the follower's empty epoch 3 must go with a truncation to 60, or it
+/// would refuse the leader's epoch-2 batches from offset 60 on.
+#[test]
+fn a_follower_drops_an_epoch_it_led_without_writing() {
+    let mut local = cache(&[(1, 0), (2, 40), (3, 60)]);
+    let leader = cache(&[(1, 0), (2, 40), (4, 75)]);
+    let mut follower = FollowerFetchState::new(LEADER, EPOCH, 60, &local);
+    let answer = ask(&leader, 100, follower.next_request());
+    assert_eq!(
+        follower.on_epoch_answer(&Ok(answer), &local, 60),
+        FollowerAction::TruncateAndFetch { offset: 60 }
+    );
+    local.truncate_from_end(60);
+    assert_eq!(local.latest_epoch(), Some(2));
+    follower.on_truncated(60);
+    assert_eq!(follower.next_request(), fetch_from(60));
+}
+
 /// The follower led epoch 3 (offsets 50 to 79) that the leader never had; the leader answers
 /// with epoch 2, which the follower does not know, so it truncates and asks again.
 #[test]

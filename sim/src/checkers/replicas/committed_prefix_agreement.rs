@@ -9,13 +9,16 @@
 //!
 //! One exception keeps the checker from crying wolf: a replica cut off from the cluster may
 //! still hold, or even append as a deposed leader, batches of an *older* leader epoch than the
-//! committed batch at those offsets. That is a stale uncommitted tail, which the replica must
-//! truncate (by leader epoch) before it takes part again. So such a batch is a violation only
-//! once the replica acts on it: it appends a batch of the committed batch's epoch or newer
-//! after it (it followed a newer leader without truncating), starts leading with it, or
-//! announces a high watermark over it. A divergent batch of the committed batch's epoch or a
-//! newer one is a violation at once: only one broker leads an epoch, and a leader of a newer
-//! epoch writing at committed offsets did not have the committed data.
+//! epoch of the leader that committed those offsets. That is a stale uncommitted tail, which
+//! the replica must truncate (by leader epoch) before it takes part again. The stale batch's
+//! epoch may well be newer than the committed batch's own: a leader of epoch 2 wrote at offset
+//! 10 and failed before anyone fetched it, and the leader of epoch 3, elected without it,
+//! committed the epoch-1 batch it held at 10. So such a batch is a violation only once the
+//! replica acts on it: it appends a batch of the committing leader's epoch or newer after it
+//! (it followed that leader or a newer one without truncating), starts leading with it, or
+//! announces a high watermark over it. A divergent batch of the committing leader's epoch or
+//! a newer one is a violation at once: only one broker leads an epoch, and a leader of that
+//! epoch or a newer one holds every committed record, so none writes other data there.
 //!
 //! Each divergent batch is reported once, then forgotten. Memory: the committed batches of
 //! each partition, and each replica's batches not known to be committed (its tail).
@@ -196,12 +199,12 @@ fn report(replica: &mut ReplicaLog, scene: &Scene, bases: Vec<u64>, seen: Diverg
 fn appended(partition: &mut PartitionBatches, scene: &Scene, batch: ReplicaBatch) -> Vec<Violation> {
     let replica = partition.replicas.entry(scene.broker).or_default();
     replica.cut_from(batch.base_offset);
-    // A batch of the committed batch's epoch or newer above a stale one: the replica went on
+    // A batch of the committing leader's epoch or newer above a stale one: the replica went on
     // without truncating its divergent tail.
     let continued = replica
         .divergent
         .iter()
-        .filter(|(_, (_, committed))| committed.batch.leader_epoch <= batch.leader_epoch)
+        .filter(|(_, (_, committed))| committed.leader_epoch <= batch.leader_epoch)
         .map(|(base, _)| *base)
         .collect();
     let mut violations = report(
@@ -215,7 +218,7 @@ fn appended(partition: &mut PartitionBatches, scene: &Scene, batch: ReplicaBatch
         Judgement::Uncommitted => {
             replica.tail.insert(batch.base_offset, batch);
         }
-        Judgement::Differs(committed) if batch.leader_epoch >= committed.batch.leader_epoch => {
+        Judgement::Differs(committed) if batch.leader_epoch >= committed.leader_epoch => {
             violations.push(scene.diverged(committed, batch, DivergenceSeen::Appended));
         }
         Judgement::Differs(committed) => {
@@ -309,11 +312,11 @@ fn judge_copies(
     // Judged before the copies are forgotten: a copy above a stale batch counts against it.
     let mut violations = Vec::new();
     for (base, (found, committed)) in divergent {
-        let seen = if found.leader_epoch >= committed.batch.leader_epoch {
+        let seen = if found.leader_epoch >= committed.leader_epoch {
             Some(DivergenceSeen::HeldWhenCommitted)
         } else {
             replica
-                .later_of_epoch(base, committed.batch.leader_epoch)
+                .later_of_epoch(base, committed.leader_epoch)
                 .map(|later| DivergenceSeen::KeptBelow { later })
         };
         if let Some(seen) = seen {

@@ -290,7 +290,7 @@ fn following_a_newer_leader_without_truncating_is_a_violation() {
         violations[0].to_string(),
         "at 0.430s: broker 1 still held the batch at offsets 5 to 9 (leader epoch 1, checksum \
          0x0000000b) in t-0 below its later batch at offsets 10 to 12 (leader epoch 2, \
-         checksum 0x0000000e), of the committed batch's leader epoch or newer (a divergent tail \
+         checksum 0x0000000e), of the committing leader's epoch or newer (a divergent tail \
          it should have truncated before following a newer leader): expected the batch at \
          offsets 5 to 7 (leader epoch 2, checksum 0x0000000c), committed by broker 2's high \
          watermark 8 in leader epoch 2 at 0.330s"
@@ -376,4 +376,74 @@ fn a_high_watermark_over_a_divergent_batch_is_a_violation() {
         "{}",
         violations[0]
     );
+}
+
+/// On top of [`committed_first_batch`]: broker 1 (epoch 1) appends 5..9, which broker 3 copies;
+/// broker 2 leads epoch 2 from offset 5 and writes 5..7 in epoch 2 before anyone fetches it,
+/// then fails; broker 3 leads epoch 3 with the epoch-1 batch and commits it (high watermark
+/// 10 at 330 ms). Broker 2's epoch-2 batch at 5..7 is newer than the committed batch's epoch
+/// 1 but older than the committing leader's epoch 3: a stale uncommitted tail, as Kafka leaves
+/// one after two fast failovers (and eligible leader replicas, KIP-966, after one).
+fn older_epoch_committed_over_a_newer_stale_tail() -> Vec<TraceEntry> {
+    let mut entries = committed_first_batch();
+    entries.extend([
+        appended(1, 200, "t", 0, (5, 9), 1, 0xb),
+        appended(3, 210, "t", 0, (5, 9), 1, 0xb),
+        leader_started(2, 250, "t", 0, 2, 5),
+        appended(2, 260, "t", 0, (5, 7), 2, 0xc),
+        leader_started(3, 300, "t", 0, 3, 10),
+        follower_started(1, 310, "t", 0, 3, 3, 10),
+        hw(3, 330, "t", 0, 3, 10),
+    ]);
+    entries
+}
+
+#[test]
+fn a_stale_tail_newer_than_the_committed_batch_but_older_than_its_committer_is_tolerated() {
+    let mut entries = older_epoch_committed_over_a_newer_stale_tail();
+    assert_eq!(check(&entries), vec![]);
+    // Broker 2 comes back, follows epoch 3, truncates by leader epoch and copies the batch.
+    entries.extend([
+        follower_started(2, 400, "t", 0, 3, 3, 8),
+        truncated(2, 401, "t", 0, 0, 5),
+        appended(2, 410, "t", 0, (5, 9), 1, 0xb),
+    ]);
+    assert_eq!(check(&entries), vec![]);
+}
+
+#[test]
+fn a_stale_tail_kept_below_a_batch_of_the_committers_epoch_is_a_violation() {
+    let mut entries = older_epoch_committed_over_a_newer_stale_tail();
+    // Broker 2 follows epoch 3 without truncating: it appends epoch 3's next batch above
+    // its stale epoch-2 tail.
+    entries.extend([
+        appended(3, 400, "t", 0, (10, 11), 3, 0xd),
+        follower_started(2, 410, "t", 0, 3, 3, 8),
+        appended(2, 420, "t", 0, (8, 9), 1, 0xb),
+        appended(2, 430, "t", 0, (10, 11), 3, 0xd),
+    ]);
+    let committed = CommittedBatch {
+        batch: batch((5, 9), 1, 0xb),
+        by: 3,
+        leader_epoch: 3,
+        high_watermark: 10,
+        at: Duration::from_millis(330),
+    };
+    let violations = check(&entries);
+    assert!(
+        violations.contains(&diverged(
+            430,
+            2,
+            committed,
+            batch((5, 7), 2, 0xc),
+            DivergenceSeen::KeptBelow {
+                later: batch((10, 11), 3, 0xd)
+            },
+        )),
+        "{violations:#?}"
+    );
+    // A batch of the committer's epoch differing at committed offsets is a violation at once.
+    let mut entries = older_epoch_committed_over_a_newer_stale_tail();
+    entries.push(appended(2, 400, "t", 0, (5, 9), 3, 0xbad));
+    assert_eq!(check(&entries).len(), 1);
 }

@@ -98,9 +98,10 @@ pub enum DivergenceSeen {
     Appended,
     /// The replica held it when the batch at those offsets was committed.
     HeldWhenCommitted,
-    /// The replica held it (from an older leader epoch than the committed batch's, so a stale
-    /// uncommitted tail so far) below `later`, a batch of the committed batch's epoch or
-    /// newer: it followed a newer leader without truncating its divergent tail first.
+    /// The replica held it (from an older leader epoch than the committing leader's, so a
+    /// stale uncommitted tail so far) below `later`, a batch of the committing leader's epoch
+    /// or newer: it followed that leader or a newer one without truncating its divergent tail
+    /// first.
     KeptBelow { later: ReplicaBatch },
     /// The replica started leading in `leader_epoch` while holding it.
     StartedLeading { leader_epoch: u64 },
