@@ -516,7 +516,10 @@ impl Validator<'_> {
             .target
             .as_ref()
             .map_or(raw.kind.span(), |target| target.span());
-        if let Target::LeaderOf(topic, partition) | Target::FollowerOf(topic, partition) = &target {
+        if let Target::LeaderOf(topic, partition)
+        | Target::FollowerOf(topic, partition)
+        | Target::NextLeaderOf(topic, partition) = &target
+        {
             let known = topics.iter().find(|known| known.name == *topic);
             if known.is_none_or(|known| *partition >= known.partitions) {
                 let listed: Vec<String> = topics
@@ -540,7 +543,11 @@ impl Validator<'_> {
         let is_broker = matches!(&target, Target::Node(name) if name.starts_with("broker-"))
             || matches!(
                 target,
-                Target::RandomBroker | Target::SuccessorOf(_) | Target::LeaderOf(..) | Target::FollowerOf(..)
+                Target::RandomBroker
+                    | Target::SuccessorOf(_)
+                    | Target::LeaderOf(..)
+                    | Target::FollowerOf(..)
+                    | Target::NextLeaderOf(..)
             );
         let is_controller = matches!(&target, Target::Node(name) if name.starts_with("controller-"))
             || matches!(

@@ -60,6 +60,9 @@ pub enum Target {
     /// partition a failover would pick last (the last ISR member other than the leader): the
     /// replica that goes on following while the others take turns leading.
     FollowerOf(String, u32),
+    /// "next-leader-of:orders-3": resolved when the fault fires, the broker the controller
+    /// would elect if the leader failed now (the first ISR member other than the leader).
+    NextLeaderOf(String, u32),
     /// A zone by name: "zone:az-2".
     Zone(String),
     ZoneOfActiveController,
@@ -75,7 +78,7 @@ pub enum Target {
 
 pub const TARGET_FORMS: &str =
     "a node name (\"broker-3\", \"controller-1\"), \"controllers\", \"active-controller\", \
-\"random-controller\", \"random-broker\", \"successor-of:broker-<n>\", \"leader-of:<topic>-<partition>\", \"follower-of:<topic>-<partition>\", \"zone:<name>\", \"zone-of-active-controller\", \"random-zone\", \
+\"random-controller\", \"random-broker\", \"successor-of:broker-<n>\", \"leader-of:<topic>-<partition>\", \"follower-of:<topic>-<partition>\", \"next-leader-of:<topic>-<partition>\", \"zone:<name>\", \"zone-of-active-controller\", \"random-zone\", \
 \"object-store\" or (as the `to` of a partition or slow-link) \"clients\"";
 
 impl Target {
@@ -103,7 +106,10 @@ impl<'de> Deserialize<'de> for Target {
             successor if successor.starts_with("successor-of:broker-") => {
                 Target::SuccessorOf(successor["successor-of:".len()..].to_string())
             }
-            role if role.starts_with("leader-of:") || role.starts_with("follower-of:") => {
+            role if role.starts_with("leader-of:")
+                || role.starts_with("follower-of:")
+                || role.starts_with("next-leader-of:") =>
+            {
                 let (form, partition) = role.split_once(':').unwrap_or_default();
                 let Some((topic, index)) = partition
                     .rsplit_once('-')
@@ -114,10 +120,10 @@ impl<'de> Deserialize<'de> for Target {
                         "`{role}` does not name a partition; write {form}:<topic>-<partition>, e.g. \"{form}:orders-3\""
                     )));
                 };
-                if form == "leader-of" {
-                    Target::LeaderOf(topic.to_string(), index)
-                } else {
-                    Target::FollowerOf(topic.to_string(), index)
+                match form {
+                    "leader-of" => Target::LeaderOf(topic.to_string(), index),
+                    "next-leader-of" => Target::NextLeaderOf(topic.to_string(), index),
+                    _ => Target::FollowerOf(topic.to_string(), index),
                 }
             }
             node if node.starts_with("broker-") || node.starts_with("controller-") => {
@@ -144,6 +150,7 @@ impl fmt::Display for Target {
             Target::SuccessorOf(broker) => write!(f, "successor-of:{broker}"),
             Target::LeaderOf(topic, partition) => write!(f, "leader-of:{topic}-{partition}"),
             Target::FollowerOf(topic, partition) => write!(f, "follower-of:{topic}-{partition}"),
+            Target::NextLeaderOf(topic, partition) => write!(f, "next-leader-of:{topic}-{partition}"),
             Target::Zone(zone) => write!(f, "zone:{zone}"),
             Target::ZoneOfActiveController => f.write_str("zone-of-active-controller"),
             Target::RandomZone => f.write_str("random-zone"),

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::expectations::ReplayedState;
-use super::partition_roles::{follower_of, leader_of};
+use super::partition_roles::{follower_of, leader_of, next_leader_of};
 use super::successor::successor_of;
 use crate::faults::{Corruption, Effect, Held, Resolved};
 use crate::scenario_file::{FaultAction, Target};
@@ -74,10 +74,13 @@ fn resolve_nodes(world: &World, target: &Target) -> Vec<String> {
                 .map(|plan| plan.name.clone())
                 .collect()
         }
-        Target::LeaderOf(topic, partition) | Target::FollowerOf(topic, partition) => {
+        Target::LeaderOf(topic, partition)
+        | Target::FollowerOf(topic, partition)
+        | Target::NextLeaderOf(topic, partition) => {
             let trace = entries(world);
             let broker = match target {
                 Target::LeaderOf(..) => leader_of(&trace, topic, *partition),
+                Target::NextLeaderOf(..) => next_leader_of(&trace, topic, *partition),
                 _ => follower_of(&trace, topic, *partition),
             };
             plans
@@ -149,6 +152,30 @@ pub fn fire(
         .map(|to| resolve_nodes(world, to))
         .unwrap_or_default();
     let affected: Vec<String> = targets.iter().chain(&others).cloned().collect();
+    // A role target names whoever held the role when it fired: say who that was.
+    let resolved_by_role = |target: &Target| {
+        matches!(
+            target,
+            Target::SuccessorOf(_) | Target::LeaderOf(..) | Target::FollowerOf(..) | Target::NextLeaderOf(..)
+        )
+    };
+    if resolved_by_role(&action.target) || action.to.as_ref().is_some_and(resolved_by_role) {
+        world.note(format!(
+            "fault {} on {}{} strikes {}",
+            action.kind,
+            action.target,
+            action
+                .to
+                .as_ref()
+                .map(|to| format!(" to {to}"))
+                .unwrap_or_default(),
+            if affected.is_empty() {
+                "nothing".to_string()
+            } else {
+                affected.join(", ")
+            }
+        ));
+    }
     let resolved = Resolved {
         zone,
         targets,

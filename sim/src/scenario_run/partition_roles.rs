@@ -33,6 +33,17 @@ pub fn leader_of(trace: &[TraceEntry], topic: &str, partition: u32) -> Option<u3
     partition_state(trace, topic, partition)?.leader
 }
 
+/// The broker a failover of `topic`-`partition` would elect now: the first ISR member other
+/// than the leader.
+pub fn next_leader_of(trace: &[TraceEntry], topic: &str, partition: u32) -> Option<u32> {
+    let state = partition_state(trace, topic, partition)?;
+    state
+        .isr
+        .iter()
+        .copied()
+        .find(|member| Some(*member) != state.leader)
+}
+
 /// The in-sync follower of `topic`-`partition` a failover would pick last.
 pub fn follower_of(trace: &[TraceEntry], topic: &str, partition: u32) -> Option<u32> {
     last_follower(&partition_state(trace, topic, partition)?)

@@ -187,19 +187,24 @@ fn draw_random_faults(
     drawn.into_iter().map(|(fault, _)| fault).collect()
 }
 
-/// The share of a chase's handovers around which the partition's last in-sync follower is
-/// paused: a follower that misses a short leadership entirely, and then leads or follows the
-/// next one.
+/// The share of a chase's handovers after the first around which the partition's last
+/// in-sync follower is paused (it always is around the first): a follower that misses a short
+/// leadership entirely, and then leads or follows the next one.
 const CHASE_FOLLOWER_PAUSE_PROBABILITY: f64 = 0.5;
+
+/// The share of chases whose first strike follows a few seconds of a slowed link from the
+/// replica elected next to the leader.
+const CHASE_LAGGING_SUCCESSOR_PROBABILITY: f64 = 0.5;
 
 /// One chase from `at`: 2 to `steps_max` strikes on `leader-of:<partition>`, `gap_min` to
 /// `gap_max` apart (long enough for the struck leader's session to expire and a successor to
-/// be elected, the next strike landing on that successor). The first strike takes a kind from
+/// be elected, the next strike landing on that successor), half the time after a few seconds
+/// in which the replica elected next lags. The first strike takes a kind from
 /// `kinds` that strikes one broker and keeps its broker out until the chase is over (a leader
 /// that came back and caught up would rejoin the ISR and take the next failover itself); the
 /// next ones are pauses of `gap_min` to `gap_min + gap_max`, so a struck successor may return
-/// in time to lead again after the next one. Around half the handovers, `follower-of` the
-/// partition is paused from somewhere between just before the strike and just before its
+/// in time to lead again after the next one. Around the first handover and half the later
+/// ones, `follower-of` the partition is paused from somewhere between just before the strike and just before its
 /// failover until just after the next strike: it misses the short leadership in between.
 /// A strike the budget does not allow ends the chase; a chase that ends before its second
 /// strike draws nothing.
@@ -229,6 +234,30 @@ fn draw_chase(
     let chase_end = strikes_at[steps - 1];
     // A chase that cannot strike twice is no chase: its faults are taken back.
     let drawn_before = drawn.len();
+    // The replica elected next lags: its link to the leader slowed for a few seconds before
+    // the first strike (its fetch requests arrive late, so it asks for less), so it leads
+    // with less of the leader's last epoch than the follower that stays behind (what makes
+    // their logs part in the middle of an epoch).
+    if random.gen_bool(CHASE_LAGGING_SUCCESSOR_PROBABILITY) {
+        if let Some(slow_link) = FaultKind::named("slow-link") {
+            let mut action = random_action(slow_link, spec, topology, random);
+            action.target = Target::NextLeaderOf(topic.to_string(), partition);
+            action.to = Some(leader.clone());
+            let slowed_at =
+                at.saturating_sub(random.gen_range(Duration::from_secs(1)..=Duration::from_secs(6)));
+            let lasting = at - slowed_at + Duration::from_millis(500);
+            let lag = ScheduledFault {
+                at: slowed_at,
+                lasting: Some(lasting),
+                action,
+                drawn: true,
+            };
+            let lag_footprint = footprint(&lag.action, topology, lag.at, lasting);
+            if within_budget(&lag, &lag_footprint, drawn, spec, topology) {
+                drawn.push((lag, lag_footprint));
+            }
+        }
+    }
     let mut strikes = 0;
     for (step, &strike_at) in strikes_at.iter().enumerate() {
         if strike_at >= safety {
@@ -269,7 +298,7 @@ fn draw_chase(
         let Some(&next_strike_at) = strikes_at.get(step + 1) else {
             continue;
         };
-        if random.gen_bool(CHASE_FOLLOWER_PAUSE_PROBABILITY) {
+        if step == 0 || random.gen_bool(CHASE_FOLLOWER_PAUSE_PROBABILITY) {
             let mut action = random_action(pause, spec, topology, random);
             action.target = follower.clone();
             let paused_at = (strike_at + random.gen_range(Duration::ZERO..=chase.gap_min))
@@ -431,7 +460,7 @@ fn footprint(action: &FaultAction, topology: &Topology, at: Duration, lasting: D
         }
         // Resolved when it fires, and two strikes of one chase may land on different brokers:
         // each counts as a zone (and a node) of its own, named by its start.
-        Target::LeaderOf(..) | Target::FollowerOf(..) => {
+        Target::LeaderOf(..) | Target::FollowerOf(..) | Target::NextLeaderOf(..) => {
             let unknown = format!("the zone of {} at {at:?}", action.target);
             footprint.zones.insert(unknown.clone());
             if action.kind.module().holds_copies_out_of_isr() {
@@ -728,7 +757,26 @@ mod tests {
             };
             assert!(topic == "orders" && *partition < 12, "{strike:?}");
         }
-        assert!(strikes.iter().any(|strike| strike.action.kind.is("kill")));
+        // The first strike of a chase may be a crash (on some seed: it must fit the budget
+        // for the whole chase).
+        let crash_first = (0..10).any(|seed| {
+            build_schedule(&spec, &topology, &mut ChaCha8Rng::seed_from_u64(seed))
+                .iter()
+                .any(|fault| {
+                    fault.action.kind.is("kill") && matches!(fault.action.target, Target::LeaderOf(..))
+                })
+        });
+        assert!(crash_first, "no chase started with a crash");
+        // Some chases start with the link from the leader to the next leader slowed.
+        assert!(schedule.iter().any(|fault| fault.action.kind.is("slow-link")
+            && fault.action.to
+                == Some(Target::LeaderOf(
+                    "orders".to_string(),
+                    match &fault.action.target {
+                        Target::NextLeaderOf(_, partition) => *partition,
+                        _ => u32::MAX,
+                    }
+                ))));
         let plain = spec_with(
             "[\"kill\", \"pause\"]",
             &format!("zones_touched_max = 3\n{topics}"),
