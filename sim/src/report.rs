@@ -430,6 +430,10 @@ fn marks(trace: &[TraceEntry]) -> Vec<MarkRecord> {
                     format!("stepped down from term {term}: {reason}"),
                 ));
             }
+            // Which broker a fault aimed at a role (`leader-of:`, `successor-of:` ...) struck.
+            TraceKind::Scenario(text) if text.starts_with("fault ") && text.contains(" strikes ") => {
+                marks.push(mark(entry, "aimed fault", "scenario", text.clone()));
+            }
             _ => {}
         }
         let Some(batch) = replay.next_batch(entry) else {
@@ -455,17 +459,30 @@ fn marks(trace: &[TraceEntry]) -> Vec<MarkRecord> {
                 }
                 MetadataRecord::PartitionState(state) => {
                     let key = (state.topic.clone(), state.partition);
-                    if let Some(previous_isr) = isrs.insert(key.clone(), state.isr.clone()) {
-                        marks.extend(isr_marks(entry, state, &previous_isr));
+                    let previous_isr = isrs.insert(key.clone(), state.isr.clone());
+                    if let Some(previous_isr) = &previous_isr {
+                        marks.extend(isr_marks(entry, state, previous_isr));
                     }
+                    // A leader from outside the ISR it replaces came from the eligible
+                    // leader replicas (KIP-966): say so, it is the rarer path.
+                    let from_eligible = state.leader.is_some_and(|leader| {
+                        previous_isr.as_ref().is_some_and(|isr| !isr.contains(&leader))
+                    });
                     let previous = leaders.insert(key, state.leader);
                     if previous.is_some() && previous != Some(state.leader) {
                         let node = state
                             .leader
                             .map_or("none".to_string(), |leader| format!("broker-{leader}"));
                         let detail = format!(
-                            "{}-{} led by {node} in epoch {}",
-                            state.topic, state.partition, state.leader_epoch
+                            "{}-{} led by {node} in epoch {}{}",
+                            state.topic,
+                            state.partition,
+                            state.leader_epoch,
+                            if from_eligible {
+                                " (an eligible leader replica, outside the ISR it replaces)"
+                            } else {
+                                ""
+                            }
                         );
                         marks.push(mark(entry, "leader", &node, detail));
                     }
@@ -504,5 +521,61 @@ fn unfenced_brokers(trace: &[TraceEntry]) -> Series {
         name: "unfenced brokers".to_string(),
         unit: "brokers".to_string(),
         points,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkers::test_support::{applied, partition};
+
+    fn leader_details(trace: &[TraceEntry]) -> Vec<String> {
+        marks(trace)
+            .into_iter()
+            .filter(|mark| mark.kind == "leader")
+            .map(|mark| mark.detail)
+            .collect()
+    }
+
+    /// A leader elected from outside the ISR it replaces (an eligible leader replica) is
+    /// marked as such; one from inside it is not.
+    #[test]
+    fn a_leader_from_the_eligible_replicas_is_marked() {
+        let with_isr = |isr: &[u32], leader: u32, epoch: u64| {
+            let MetadataRecord::PartitionState(mut state) =
+                partition("orders", 0, &[1, 2, 3], Some(leader), epoch)
+            else {
+                unreachable!()
+            };
+            state.isr = isr.to_vec();
+            MetadataRecord::PartitionState(state)
+        };
+        let trace = [
+            applied("controller-1", 10, 1, vec![with_isr(&[1, 2, 3], 1, 0)]),
+            applied("controller-1", 20, 2, vec![with_isr(&[2, 3], 2, 1)]),
+            applied("controller-1", 30, 3, vec![with_isr(&[1], 1, 2)]),
+        ];
+        assert_eq!(
+            leader_details(&trace),
+            vec![
+                "orders-0 led by broker-2 in epoch 1".to_string(),
+                "orders-0 led by broker-1 in epoch 2 (an eligible leader replica, outside the ISR it replaces)"
+                    .to_string(),
+            ]
+        );
+    }
+
+    /// A fault aimed at a role is shown with the broker it struck.
+    #[test]
+    fn an_aimed_fault_is_marked_with_what_it_struck() {
+        let note = TraceEntry {
+            at: std::time::Duration::from_secs(5),
+            node: "scenario".to_string(),
+            kind: TraceKind::Scenario("fault pause on leader-of:orders-0 strikes broker-1".to_string()),
+        };
+        let shown = marks(&[note]);
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].kind, "aimed fault");
+        assert!(shown[0].detail.contains("strikes broker-1"));
     }
 }
