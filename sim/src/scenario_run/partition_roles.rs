@@ -4,28 +4,34 @@
 //! `schedule`) reach the sequences of fast failovers that random targets almost never line up
 //! (a follower whose latest epoch its new leader never saw: KIP-279).
 
+use std::collections::BTreeMap;
+
 use korasim_core::metadata::{MetadataRecord, PartitionState};
 
 use crate::checkers::log_replay::LogReplay;
 use crate::trace::TraceEntry;
 
-/// The latest committed state of `topic`-`partition`, if the topic exists.
-fn partition_state(trace: &[TraceEntry], topic: &str, partition: u32) -> Option<PartitionState> {
+/// The latest committed state of every partition, from the metadata log the run has
+/// committed so far.
+pub fn latest_partition_states(trace: &[TraceEntry]) -> BTreeMap<(String, u32), PartitionState> {
     let mut replay = LogReplay::default();
-    let mut latest = None;
+    let mut partitions = BTreeMap::new();
     for entry in trace {
         let Some(batch) = replay.next_batch(entry) else {
             continue;
         };
         for record in batch.records {
             if let MetadataRecord::PartitionState(state) = record {
-                if state.topic == topic && state.partition == partition {
-                    latest = Some(state.clone());
-                }
+                partitions.insert((state.topic.clone(), state.partition), state.clone());
             }
         }
     }
-    latest
+    partitions
+}
+
+/// The latest committed state of `topic`-`partition`, if the topic exists.
+fn partition_state(trace: &[TraceEntry], topic: &str, partition: u32) -> Option<PartitionState> {
+    latest_partition_states(trace).remove(&(topic.to_string(), partition))
 }
 
 /// The broker leading `topic`-`partition` now.

@@ -252,10 +252,7 @@ fn draw_chase(
                 action,
                 drawn: true,
             };
-            let lag_footprint = footprint(&lag.action, topology, lag.at, lasting);
-            if within_budget(&lag, &lag_footprint, drawn, spec, topology) {
-                drawn.push((lag, lag_footprint));
-            }
+            push_within_budget(lag, spec, topology, drawn);
         }
     }
     let mut strikes = 0;
@@ -289,11 +286,9 @@ fn draw_chase(
             action,
             drawn: true,
         };
-        let strike_footprint = footprint(&strike.action, topology, strike.at, lasting);
-        if !within_budget(&strike, &strike_footprint, drawn, spec, topology) {
+        if !push_within_budget(strike, spec, topology, drawn) {
             break;
         }
-        drawn.push((strike, strike_footprint));
         strikes += 1;
         let Some(&next_strike_at) = strikes_at.get(step + 1) else {
             continue;
@@ -311,10 +306,7 @@ fn draw_chase(
                 action,
                 drawn: true,
             };
-            let joining_footprint = footprint(&joining.action, topology, joining.at, lasting);
-            if within_budget(&joining, &joining_footprint, drawn, spec, topology) {
-                drawn.push((joining, joining_footprint));
-            }
+            push_within_budget(joining, spec, topology, drawn);
         }
     }
     if strikes < 2 {
@@ -484,6 +476,23 @@ fn footprint(action: &FaultAction, topology: &Topology, at: Duration, lasting: D
 fn overlaps(a: (&ScheduledFault, &Footprint), b: (&ScheduledFault, &Footprint)) -> bool {
     let end = |(fault, footprint): (&ScheduledFault, &Footprint)| fault.at + footprint.lasting;
     a.0.at < end(b) && b.0.at < end(a)
+}
+
+/// Adds `fault` (which has a duration) to `drawn` if the budget left allows it; says whether
+/// it did.
+fn push_within_budget(
+    fault: ScheduledFault,
+    spec: &RandomFaultSpec,
+    topology: &Topology,
+    drawn: &mut Vec<(ScheduledFault, Footprint)>,
+) -> bool {
+    let lasting = fault.lasting.unwrap_or_default();
+    let fault_footprint = footprint(&fault.action, topology, fault.at, lasting);
+    let fits = within_budget(&fault, &fault_footprint, drawn, spec, topology);
+    if fits {
+        drawn.push((fault, fault_footprint));
+    }
+    fits
 }
 
 fn within_budget(

@@ -5,28 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use korasim_core::metadata::{MetadataRecord, PartitionState};
+use korasim_core::metadata::PartitionState;
 
-use crate::checkers::log_replay::LogReplay;
+use super::partition_roles::latest_partition_states;
 use crate::trace::TraceEntry;
 
 /// The broker that takes over most of the partitions `broker` leads now: for each, the first
 /// other member of its ISR (the controller's choice when `broker` is fenced or shut down).
 /// Ties go to the lowest id; `None` when `broker` leads nothing with another ISR member.
 pub fn successor_of(trace: &[TraceEntry], broker: u32) -> Option<u32> {
-    let mut replay = LogReplay::default();
-    let mut partitions: BTreeMap<(String, u32), PartitionState> = BTreeMap::new();
-    for entry in trace {
-        let Some(batch) = replay.next_batch(entry) else {
-            continue;
-        };
-        for record in batch.records {
-            if let MetadataRecord::PartitionState(state) = record {
-                partitions.insert((state.topic.clone(), state.partition), state.clone());
-            }
-        }
-    }
-    successor_among(partitions.values(), broker)
+    successor_among(latest_partition_states(trace).values(), broker)
 }
 
 fn successor_among<'a>(partitions: impl Iterator<Item = &'a PartitionState>, broker: u32) -> Option<u32> {
